@@ -1,0 +1,52 @@
+"""One Jinja environment for every email and report: autoescaped, templates shipped in the package."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+
+import css_inline
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+
+def usd(value: Decimal | float | None, places: int = 2) -> str:
+    """'$1,234.56'; amounts under a cent keep enough digits to not read as zero; None -> 'unpriced'."""
+    if value is None:
+        return "unpriced"
+    amount = Decimal(str(value))
+    if amount != 0 and abs(amount) < Decimal("0.01"):
+        return f"${amount:.4f}"
+    return f"${amount:,.{places}f}"
+
+
+def count(value: int | float | None) -> str:
+    """Thousands separators; 'n/a' for None."""
+    return "n/a" if value is None else f"{value:,.0f}"
+
+
+def percent(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:+.1%}" if signed else f"{value:.1%}"
+
+
+@cache
+def environment() -> Environment:
+    """The shared environment. Autoescape is on for .html and .j2.html; text templates are not escaped."""
+    env = Environment(
+        loader=PackageLoader("bedrock_usage", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(usd=usd, count=count, percent=percent)
+    return env
+
+
+_INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+def inline_css(html: str) -> str:
+    """Move <style> rules into style attributes: Gmail and Outlook drop or ignore most <style> blocks."""
+    return _INLINER.inline(html)
