@@ -59,3 +59,24 @@ class FakeLambdaContext:
 @pytest.fixture
 def lambda_context() -> FakeLambdaContext:
     return FakeLambdaContext()
+
+
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+
+
+def load_handler_module(function: str, module: str = "app") -> Any:
+    """Import functions/<function>/<module>.py the way Lambda does, under a unique module name.
+
+    Every function folder has its own app.py, so a plain `import app` would collide between them.
+    """
+    import importlib.util
+    import sys
+
+    path = FUNCTIONS_DIR / function / f"{module}.py"
+    name = f"_lambda_{function}_{module}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader, f"cannot load {path}"
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[name] = loaded
+    spec.loader.exec_module(loaded)
+    return loaded

@@ -23,7 +23,9 @@ class Window:
         if self.start.tzinfo is None or self.end.tzinfo is None:
             raise ValueError("window bounds must be timezone-aware (UTC)")
         if self.start >= self.end:
-            raise ValueError(f"window start {self.start.isoformat()} is not before end {self.end.isoformat()}")
+            raise ValueError(
+                f"window start {self.start.isoformat()} is not before end {self.end.isoformat()}"
+            )
 
     @classmethod
     def last_hours(cls, hours: float, now: datetime | None = None) -> Window:
@@ -140,6 +142,28 @@ class Usage:
         for counts in self.by_model.values():
             total.add(counts)
         return total
+
+    def merge(self, other: Usage) -> Usage:
+        """Add `other` (e.g. another region, same window) into self and return self.
+
+        Latency is kept per model from whichever usage has it; a model seen in two regions keeps the
+        first one's statistics (percentiles cannot be combined from summaries).
+        """
+        for model_id, counts in other.by_model.items():
+            self.model(model_id).add(counts)
+        for (caller, model_id), counts in other.by_caller.items():
+            self.caller(caller, model_id).add(counts)
+        for model_id, latency in other.latency.items():
+            self.latency.setdefault(model_id, latency)
+        for code, n in other.errors_by_code.items():
+            self.errors_by_code[code] = self.errors_by_code.get(code, 0) + n
+        for day, models in other.daily.items():
+            for model_id, counts in models.items():
+                self.day(day, model_id).add(counts)
+        self.skipped_records += other.skipped_records
+        self.warnings.extend(other.warnings)
+        self.failures.extend(other.failures)
+        return self
 
 
 @dataclass(frozen=True)
