@@ -75,7 +75,8 @@ def load_handler_module(function: str, module: str = "app") -> Any:
     path = FUNCTIONS_DIR / function / f"{module}.py"
     name = f"_lambda_{function}_{module}"
     spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader, f"cannot load {path}"
+    assert spec is not None, f"cannot load {path}"
+    assert spec.loader is not None, f"cannot load {path}"
     loaded = importlib.util.module_from_spec(spec)
     sys.modules[name] = loaded
     spec.loader.exec_module(loaded)
