@@ -1,0 +1,1 @@
+"""Collectors: read Bedrock usage from CloudWatch metrics, Logs Insights, log files and Cost Explorer."""
