@@ -1,0 +1,263 @@
+"""The digest's content, escaping, size and subject: rendered from hand-built Reports, no snapshots."""
+
+from __future__ import annotations
+
+import re
+import time
+from html.parser import HTMLParser
+
+import pytest
+from bedrock_usage.digest import GMAIL_CLIP_BYTES, render_digest, short_model
+from bedrock_usage.model import CallerLine, Counts, SourceFailure
+
+from scripts.sample_report import sample_report
+from tests.report.conftest import HOSTILE_CALLER, make_report
+
+
+class _Collector(HTMLParser):
+    """Text, tags and attributes of an HTML document, as a mail client's parser sees them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs.extend(attrs)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse(html: str) -> _Collector:
+    collector = _Collector()
+    collector.feed(html)
+    return collector
+
+
+def visible_text(html: str) -> str:
+    return " ".join(" ".join(parse(html).text).split())
+
+
+def test_given_a_report_when_rendered_then_every_section_is_there_in_order() -> None:
+    digest = render_digest(
+        make_report(), dashboard_url="https://example.com/dash", insights_url="https://x/i"
+    )
+    text = visible_text(digest.html)
+    sections = [
+        "Estimated cost",
+        "Daily cost, last 14 days",
+        "Top models",
+        "Top callers",
+        "Prompt caching",
+        "Latency and errors",
+        "This month",
+        "Billed vs estimated",
+        "Unpriced models",
+        "Open the dashboard",
+    ]
+    positions = [text.find(s) for s in sections]
+    assert -1 not in positions, dict(zip(sections, positions, strict=True))
+    assert positions == sorted(positions)
+
+
+def test_given_a_report_then_headline_numbers_are_in_html_and_text() -> None:
+    digest = render_digest(make_report())
+    html_text = visible_text(digest.html)
+    for expected in ("$38.25", "+12.5%", "5,141", "11.58M", "$34.00"):
+        assert expected in html_text, expected
+    # The text part carries the same numbers, exact token count included.
+    for expected in ("$38.25", "+12.5%", "5,141", "11,578,000", "$34.00"):
+        assert expected in digest.text, expected
+
+
+def test_models_callers_and_months_show_their_figures() -> None:
+    text = visible_text(render_digest(make_report()).html)
+    assert "claude-sonnet-4-5 (us)" in text
+    assert "$34.57" in text
+    assert "90.0%" in text
+    assert "4,321" in text
+    assert "+15.2%" in text
+    assert "nova-pro (us)" in text
+    assert "$3.68" in text
+    assert "user/alice" in text
+    assert "$30.12" in text
+    assert "$812.40" in text
+    assert "$1,046.90" in text
+    assert "$1,000.00" in text
+    assert "81.2%" in text
+    assert "104.7%" in text
+    assert "over budget" in text
+    # Cache: savings and the hit rate (2M of 7.1M input tokens).
+    assert "$5.94" in text
+    assert "28.2%" in text
+    # Billed vs estimated over the 12 days Cost Explorer has: 21..32 billed = 318, 20..31 estimated = 306.
+    assert "$318.00" in text
+    assert "$306.00" in text
+
+
+def test_unpriced_usage_is_stated_never_shown_as_zero() -> None:
+    digest = render_digest(make_report())
+    text = visible_text(digest.html)
+    assert "55 invocations on 1 unpriced model are not in the cost" in text
+    assert "acme.private-model-v1:0" in text
+    assert "no price known" in text
+    row = re.search(r"acme\.private-model.{0,400}", text)
+    assert row
+    assert "$0.00" not in row.group(0)
+    assert "unpriced" in digest.subject
+    assert "NOT in the cost" in digest.text
+
+
+def test_abnormal_latency_errors_and_throttles_are_highlighted() -> None:
+    html = render_digest(make_report()).html
+    # nova-pro: avg 12,500 ms (>= 10 s), 8.0% errors, 9 throttles -> flagged; sonnet: nothing abnormal.
+    health = html[html.index("Latency and errors") :]
+    nova_row = re.search(r"<tr>(?:(?!</tr>).)*nova-pro \(us\)(?:(?!</tr>).)*</tr>", health, re.S)
+    sonnet_row = re.search(r"<tr>(?:(?!</tr>).)*claude-sonnet-4-5 \(us\)(?:(?!</tr>).)*</tr>", health, re.S)
+    assert nova_row
+    assert sonnet_row
+    assert "\u26a0" in nova_row.group(0)
+    assert "#b91c1c" in nova_row.group(0)
+    assert "12,500 ms" in nova_row.group(0)
+    assert "8.0%" in nova_row.group(0)
+    assert "\u26a0" not in sonnet_row.group(0)
+    assert "#fef2f2" not in sonnet_row.group(0)
+
+
+def test_data_source_failures_skipped_records_and_warnings_are_stated_plainly() -> None:
+    digest = render_digest(make_report(failures=True))
+    text = visible_text(digest.html)
+    assert "Incomplete data." in text
+    assert "cost-explorer failed: AccessDeniedException" in text
+    assert "3 log records skipped" in text
+    assert "metrics and logs disagree" in text
+    assert "[incomplete data]" in digest.subject
+    assert "DATA PROBLEMS" in digest.text
+    assert "cost-explorer failed" in digest.text
+
+
+def test_hostile_caller_names_are_escaped_in_html_and_kept_readable_in_text() -> None:
+    digest = render_digest(make_report())
+    doc = parse(digest.html)
+    assert "script" not in doc.tags
+    assert not [name for name, _ in doc.attrs if name.startswith("on")]
+    # In text it is escaped; in the title attribute the quotes are escaped, so the value stays one
+    # attribute (the parser gives it back whole) and `<` inside a quoted value is inert.
+    assert "&lt;script&gt;" in digest.html
+    assert ("title", HOSTILE_CALLER) in doc.attrs
+    # The reader still sees what the caller called itself; the text part is not HTML-escaped.
+    assert "<script>alert('x')</script>" in visible_text(digest.html)
+    assert "assumed-role/app/<script>alert('x')</script>" in digest.text
+    assert "&lt;" not in digest.text
+
+
+def test_hostile_text_cannot_break_the_text_layout() -> None:
+    caller = CallerLine(
+        caller="arn:aws:sts::123456789012:assumed-role/app/line1\nFAKE: $0 spent\r\n" + "x" * 5000,
+        counts=Counts(invocations=1),
+        cost_usd=None,
+    )
+    digest = render_digest(make_report(callers=[caller]))
+    assert "\nFAKE" not in digest.text
+    assert max(len(line) for line in digest.text.splitlines()) < 400
+
+
+def test_no_scripts_no_external_resources_css_inlined() -> None:
+    digest = render_digest(make_report(), dashboard_url="https://example.com/d")
+    doc = parse(digest.html)
+    assert "script" not in doc.tags
+    assert "style" not in doc.tags
+    assert "link" not in doc.tags
+    assert not [v for name, v in doc.attrs if name == "src"]  # no images to load
+    assert 'style="' in digest.html  # css-inline moved the rules onto the elements
+    hrefs = [v for name, v in doc.attrs if name == "href"]
+    assert hrefs == ["https://example.com/d"]
+
+
+def test_subject_has_date_cost_and_change_under_100_ascii_characters() -> None:
+    digest = render_digest(make_report(failures=True))
+    assert len(digest.subject) < 100
+    assert digest.subject.isascii()
+    assert "28 Nov 2026" in digest.subject
+    assert "$38.25" in digest.subject
+    assert "+12.5%" in digest.subject
+
+
+def test_without_previous_window_change_is_not_invented() -> None:
+    report = make_report()
+    report.previous_cost_usd = None
+    report.previous_totals = None
+    digest = render_digest(report)
+    assert "%)" not in digest.subject
+    assert "n/a" in digest.text.split("\n\n")[1]
+
+
+def test_empty_window_renders_a_short_honest_digest() -> None:
+    report = make_report()
+    report.models, report.callers, report.daily = [], [], []
+    report.totals, report.cost_usd, report.unpriced_invocations = Counts(), report.cost_usd * 0, 0
+    text = visible_text(render_digest(report).html)
+    assert "No Bedrock invocations in this window." in text
+
+
+@pytest.mark.parametrize(("models", "callers"), [(500, 2000), (60, 300)])
+def test_at_any_scale_the_html_stays_under_gmail_clip_with_and_k_more(models: int, callers: int) -> None:
+    report = sample_report(models=models, callers=callers)
+    started = time.perf_counter()
+    digest = render_digest(report)
+    assert time.perf_counter() - started < 5
+    assert digest.html_bytes < GMAIL_CLIP_BYTES
+    text = visible_text(digest.html)
+    assert f"and {models - 10} more models" in text
+    assert f"and {callers - 10:,} more callers" in text
+
+
+def test_top_n_limits_rows() -> None:
+    digest = render_digest(sample_report(models=30, callers=30), top_n=3)
+    assert "and 27 more models" in visible_text(digest.html)
+    with pytest.raises(ValueError, match="top_n"):
+        render_digest(make_report(), top_n=0)
+
+
+@pytest.mark.parametrize(
+    ("model_id", "short"),
+    [
+        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5 (us)"),
+        ("global.anthropic.claude-haiku-4-5-20251001-v1:0", "claude-haiku-4-5 (global)"),
+        ("arn:aws:bedrock:us-east-1:123456789012:inference-profile/eu.amazon.nova-pro-v1:0", "nova-pro (eu)"),
+        ("amazon.nova-lite-v1:0", "nova-lite"),
+        (
+            "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/82ey7vcct4m3",
+            "application-inference-profile/82ey7vcct4m3",
+        ),
+    ],
+)
+def test_short_model_names(model_id: str, short: str) -> None:
+    assert short_model(model_id) == short
+
+
+def test_hostile_caller_constant_is_really_hostile() -> None:
+    assert "<script>" in HOSTILE_CALLER
+    assert '"' in HOSTILE_CALLER
+
+
+def test_worst_case_long_ids_everywhere_still_fit_under_the_clip() -> None:
+    """500 models and 2,000 callers whose IDs are as long as AWS allows, 100 warnings, 50 failures."""
+    report = sample_report(models=500, callers=2000)
+    for i, m in enumerate(report.models):
+        m.model_id = f"arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/{'x' * 200}{i}"
+    for i, c in enumerate(report.callers):
+        c.caller = f"arn:aws:sts::123456789012:assumed-role/{'R' * 64}/{'s' * 64}{i}"
+        c.models = [m.model_id for m in report.models[:5]]
+    report.warnings = ["w" * 1000] * 100
+    report.failures = [SourceFailure("logs-insights", "f" * 2000)] * 50
+    report.errors_by_code = {f"{'E' * 100}{i}": i for i in range(300)}
+    digest = render_digest(report, top_n=25, dashboard_url="https://example.com/" + "d" * 300)
+    assert digest.html_bytes < GMAIL_CLIP_BYTES
+    text = visible_text(digest.html)
+    assert "more models" in text
+    assert "and 42 more failed sources" in text
+    assert "and 92 more warnings" in text
