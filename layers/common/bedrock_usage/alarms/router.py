@@ -1,0 +1,237 @@
+"""The alarm router's job: one SNS record in, exactly one email (or one logged forward) out.
+
+The router never publishes to SNS: its input is the alert topic, and a message sent back there would
+loop. When SES is not configured it only logs, because the topic's own email subscription already
+carries the raw notification.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from bedrock_usage.alarms.cloudwatch import alarm_started, top_models, widget_image
+from bedrock_usage.alarms.compose import Extras, compose, console_links
+from bedrock_usage.alarms.notification import (
+    AlarmNotification,
+    BudgetNotification,
+    Notification,
+    parse_record,
+)
+from bedrock_usage.alarms.routing import Routing
+from bedrock_usage.deliver import send_email
+
+LOG_TEXT_LIMIT = 200_000  # characters of a forwarded message written to the log (an event holds 256 KB)
+_AWS_ERRORS = (BotoCoreError, ClientError)
+
+
+class DeliveryError(RuntimeError):
+    """At least one notification could not be emailed; raised so Lambda retries and then dead-letters."""
+
+
+@dataclass(frozen=True)
+class RouterConfig:
+    """Settings from the environment, read once per container."""
+
+    sender: str | None
+    routing: Routing
+    region: str
+    dashboard: str | None = None
+    log_group: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> RouterConfig:
+        """Read SENDER_EMAIL, ALARM_ROUTING, DASHBOARD_NAME, LOG_GROUP_NAME, AWS_REGION.
+
+        A bad ALARM_ROUTING raises RoutingError (a ValueError) naming the bad rule.
+        """
+        env = os.environ if env is None else env
+        return cls(
+            sender=env.get("SENDER_EMAIL", "").strip() or None,
+            routing=Routing.parse(env.get("ALARM_ROUTING", "")),
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            dashboard=env.get("DASHBOARD_NAME", "").strip() or None,
+            log_group=env.get("LOG_GROUP_NAME", "").strip() or None,
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one record: 'emailed' (with the SES MessageId) or 'logged'."""
+
+    kind: str  # alarm | resolved | budget | forwarded
+    action: str  # emailed | logged | failed
+    sns_message_id: str
+    subject: str
+    recipients: tuple[str, ...] = ()
+    ses_message_id: str | None = None
+    note: str | None = None
+    enrichment_failures: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "action": self.action,
+            "snsMessageId": self.sns_message_id,
+            "subject": self.subject,
+            "recipients": list(self.recipients),
+            "sesMessageId": self.ses_message_id,
+            "note": self.note,
+            "enrichmentFailures": list(self.enrichment_failures),
+        }
+
+
+def kind_of(notification: Notification) -> str:
+    if isinstance(notification, AlarmNotification):
+        return "resolved" if notification.new_state == "OK" and notification.old_state == "ALARM" else "alarm"
+    return "budget" if isinstance(notification, BudgetNotification) else "forwarded"
+
+
+def enrich(cloudwatch: Any, alarm: AlarmNotification, *, now: datetime, logger: Any) -> Extras:
+    """Models, graph and start time from CloudWatch; each failure is logged and named, never fatal."""
+    missing: list[str] = []
+    models = graph = started = None
+    if alarm.new_state == "ALARM":
+        try:
+            models = top_models(cloudwatch, alarm, now=now)
+        except _AWS_ERRORS as error:
+            logger.warning("per-model query failed", extra={"alarm": alarm.name, "error": str(error)})
+            missing.append("the per-model breakdown (CloudWatch query failed)")
+        try:
+            graph = widget_image(cloudwatch, alarm)
+        except (*_AWS_ERRORS, ValueError, KeyError) as error:
+            logger.warning("metric graph failed", extra={"alarm": alarm.name, "error": str(error)})
+            missing.append("the graph (CloudWatch GetMetricWidgetImage failed)")
+    elif alarm.new_state == "OK" and alarm.old_state == "ALARM":
+        try:
+            started = alarm_started(cloudwatch, alarm.name, before=alarm.state_change_time or now)
+        except _AWS_ERRORS as error:
+            logger.warning("alarm history failed", extra={"alarm": alarm.name, "error": str(error)})
+            missing.append("how long the alarm lasted (alarm history unavailable)")
+    return Extras(models=models, graph=graph, started=started, missing=tuple(missing))
+
+
+def route_record(
+    record: Any,
+    config: RouterConfig,
+    *,
+    sesv2: Any,
+    cloudwatch: Any,
+    logger: Any = None,
+    now: datetime | None = None,
+) -> Outcome:
+    """Parse, route, enrich, render and send one record. SES failures are logged and re-raised."""
+    logger = logger or logging.getLogger(__name__)
+    now = now or datetime.now(UTC)
+    notification = parse_record(record)
+    recipients = config.routing.recipients_for(notification)
+    envelope = notification.envelope
+    region = getattr(notification, "region", None) or config.region
+    partition = getattr(notification, "partition", "aws")
+    alarm_name = getattr(notification, "name", None) or getattr(notification, "alarm_name", None)
+    links = console_links(
+        region=region,
+        partition=partition,
+        alarm_name=alarm_name,
+        dashboard=config.dashboard,
+        log_group=config.log_group,
+    )
+    note = getattr(notification, "note", None)
+    if not config.sender or not recipients:
+        why = "no SenderEmail configured" if not config.sender else "no routing rule matches and no default"
+        text = str(getattr(notification, "text", None) or getattr(notification, "reason", None) or "")
+        logger.warning(
+            "notification logged, not emailed",
+            extra={
+                "why": why,
+                "kind": kind_of(notification),
+                "sns_message_id": envelope.message_id,
+                "sns_subject": envelope.subject,
+                "alarm": alarm_name,
+                "note": note,
+                "notification_text": text[:LOG_TEXT_LIMIT],
+                "notification_text_truncated": len(text) > LOG_TEXT_LIMIT,
+            },
+        )
+        return Outcome(kind_of(notification), "logged", envelope.message_id, envelope.subject, note=why)
+    extras = (
+        enrich(cloudwatch, notification, now=now, logger=logger)
+        if isinstance(notification, AlarmNotification)
+        else Extras()
+    )
+    email = compose(notification, links=links, extras=extras, now=now)
+    try:
+        message_id = send_email(
+            sesv2,
+            sender=config.sender,
+            recipients=recipients,
+            subject=email.subject,
+            html=email.html,
+            text=email.text,
+            images=email.images,
+        )
+    except _AWS_ERRORS as error:
+        logger.error(
+            "sending the alarm email failed",
+            extra={
+                "sns_message_id": envelope.message_id,
+                "subject": email.subject,
+                "recipients": list(recipients),
+                "error": str(error),
+            },
+        )
+        raise
+    logger.info(
+        "alarm email sent",
+        extra={"subject": email.subject, "recipients": list(recipients), "ses_message_id": message_id},
+    )
+    return Outcome(
+        kind_of(notification),
+        "emailed",
+        envelope.message_id,
+        email.subject,
+        recipients=recipients,
+        ses_message_id=message_id,
+        note=note,
+        enrichment_failures=extras.missing,
+    )
+
+
+def route_event(
+    event: Any,
+    config: RouterConfig,
+    *,
+    sesv2: Any,
+    cloudwatch: Any,
+    logger: Any = None,
+    now: datetime | None = None,
+) -> list[Outcome]:
+    """Every record of an SNS-triggered Lambda event; raises DeliveryError after trying all of them."""
+    logger = logger or logging.getLogger(__name__)
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(records, list) or not records:
+        # Not an SNS delivery at all (e.g. a hand-made test event): still one forward, never dropped.
+        records = [event]
+    outcomes: list[Outcome] = []
+    failures: list[str] = []
+    for record in records:
+        try:
+            outcomes.append(
+                route_record(record, config, sesv2=sesv2, cloudwatch=cloudwatch, logger=logger, now=now)
+            )
+        except _AWS_ERRORS as error:
+            sns = record.get("Sns", {}) if isinstance(record, dict) else {}
+            message_id = str(sns.get("MessageId", "")) if isinstance(sns, dict) else ""
+            failures.append(f"{message_id or '?'}: {error}")
+            outcomes.append(Outcome("unknown", "failed", message_id, "", note=str(error)))
+    if failures:
+        raise DeliveryError(
+            f"{len(failures)} of {len(records)} notification(s) not sent: " + "; ".join(failures)
+        )
+    return outcomes

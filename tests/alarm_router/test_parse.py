@@ -1,0 +1,197 @@
+"""Parsing every notification the alert topic carries, from the real-shaped events in events/."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from bedrock_usage.alarms.notification import (
+    AlarmNotification,
+    BudgetNotification,
+    ForwardedNotification,
+    parse_message,
+    parse_record,
+    region_code,
+)
+
+from tests.conftest import load_event
+
+
+def record_of(name: str) -> dict:
+    return load_event(name)["Records"][0]
+
+
+def message_of(name: str) -> dict:
+    return json.loads(record_of(name)["Sns"]["Message"])
+
+
+def with_message(name: str, message: str) -> dict:
+    record = record_of(name)
+    record["Sns"]["Message"] = message
+    return record
+
+
+def test_single_metric_alarm_is_read_with_api_casing_and_region_code() -> None:
+    """Given CloudWatch's SNS shape: lower-case dimension keys, AVERAGE, null description, long region."""
+    alarm = parse_record(record_of("sns-alarm-single.json"))
+    assert isinstance(alarm, AlarmNotification)
+    assert alarm.name == "Bedrock-HighLatency-ClaudeSonnet"
+    assert (alarm.new_state, alarm.old_state) == ("ALARM", "OK")
+    assert alarm.description is None
+    assert alarm.region == "us-east-1"
+    assert alarm.region_name == "US East (N. Virginia)"
+    assert alarm.state_change_time == datetime(2026, 11, 28, 18, 15, 12, 733000, tzinfo=UTC)
+    trigger = alarm.trigger
+    assert trigger.kind == "metric"
+    assert trigger.metric is not None
+    assert trigger.metric.dimensions == (("ModelId", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),)
+    assert trigger.statistic == "Average"
+    assert trigger.threshold == 10000.0
+    assert [d.value for d in alarm.observed] == [14210.5, 12877.25]
+
+
+def test_metrics_insights_alarm_knows_its_namespace_metric_and_statistic() -> None:
+    alarm = parse_record(record_of("sns-alarm-insights.json"))
+    assert isinstance(alarm, AlarmNotification)
+    assert alarm.trigger.kind == "insights"
+    assert alarm.trigger.namespace == "AWS/Bedrock"
+    assert alarm.trigger.metric_name == "InputTokenCount"
+    assert alarm.trigger.statistic == "Sum"
+    assert alarm.trigger.period == 3600
+
+
+def test_metric_math_alarm_keeps_its_expression_and_fixes_the_treat_missing_quirk() -> None:
+    alarm = parse_record(record_of("sns-alarm-math.json"))
+    assert isinstance(alarm, AlarmNotification)
+    assert alarm.trigger.kind == "math"
+    assert alarm.trigger.returned is not None
+    assert alarm.trigger.returned.expression == "m1 + m2"
+    assert alarm.trigger.treat_missing_data == "notBreaching"
+    assert [q.metric.name for q in alarm.trigger.queries if q.metric] == [
+        "InvocationClientErrors",
+        "InvocationServerErrors",
+    ]
+
+
+def test_anomaly_alarm_has_no_threshold_but_a_band_from_the_reason() -> None:
+    alarm = parse_record(record_of("sns-alarm-anomaly.json"))
+    assert isinstance(alarm, AlarmNotification)
+    assert alarm.trigger.kind == "anomaly"
+    assert alarm.trigger.threshold is None
+    assert alarm.trigger.threshold_metric_id == "ad1"
+    assert alarm.band == (212.7, 1180.4)
+    assert alarm.trigger.returned is not None
+    assert alarm.trigger.returned.id == "m1"
+
+
+def test_ok_transition_is_an_alarm_notification_from_alarm() -> None:
+    alarm = parse_record(record_of("sns-alarm-ok.json"))
+    assert isinstance(alarm, AlarmNotification)
+    assert (alarm.old_state, alarm.new_state) == ("ALARM", "OK")
+
+
+def test_budget_plain_text_is_read_into_fields() -> None:
+    budget = parse_record(record_of("sns-budget.json"))
+    assert isinstance(budget, BudgetNotification)
+    assert budget.budget_name == "BedrockUsageBudget"
+    assert budget.fields["Alert Type"] == "ACTUAL"
+    assert budget.fields["ACTUAL Amount"] == "$84.17"
+    assert budget.fields["Budgeted Amount"] == "$100.00"
+
+
+def test_other_plain_text_is_forwarded_with_a_note() -> None:
+    other = parse_record(record_of("sns-other.json"))
+    assert isinstance(other, ForwardedNotification)
+    assert other.text.startswith("Checking that the bedrock-usage-alerts subscription works")
+    assert "neither an alarm nor a budget" in other.note
+
+
+def test_actions_as_strings_and_api_cased_dimensions_are_accepted() -> None:
+    """One 2022 sample had actions as strings; API-shaped Name/Value dimensions must work too."""
+    data = message_of("sns-alarm-single.json")
+    data["AlarmActions"] = "arn:aws:sns:us-east-1:123456789012:bedrock-usage-alerts"
+    data["Trigger"]["Dimensions"] = [{"Name": "ModelId", "Value": "amazon.nova-lite-v1:0"}]
+    data["Trigger"]["Statistic"] = "Sum"
+    alarm = parse_message(json.dumps(data))
+    assert isinstance(alarm, AlarmNotification)
+    assert alarm.trigger.metric is not None
+    assert alarm.trigger.metric.dimensions == (("ModelId", "amazon.nova-lite-v1:0"),)
+    assert alarm.trigger.statistic == "Sum"
+
+
+def test_region_comes_from_the_long_name_when_the_arn_is_missing() -> None:
+    data = message_of("sns-alarm-single.json")
+    del data["AlarmArn"]
+    data["Region"] = "Europe (Frankfurt)"
+    alarm = parse_message(json.dumps(data))
+    assert isinstance(alarm, AlarmNotification)
+    assert alarm.region == "eu-central-1"
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("US East (N. Virginia)", "us-east-1"),
+        ("Asia Pacific (Tokyo)", "ap-northeast-1"),
+        ("us-west-2", "us-west-2"),
+    ],
+)
+def test_region_code(name: str, code: str) -> None:
+    assert region_code(name) == code
+
+
+def test_unknown_region_name_is_none() -> None:
+    assert region_code("Atlantis (Central)") is None
+
+
+def test_truncated_json_is_forwarded_as_received() -> None:
+    full = record_of("sns-alarm-insights.json")["Sns"]["Message"]
+    cut = full[: len(full) // 2]
+    forwarded = parse_record(with_message("sns-alarm-insights.json", cut))
+    assert isinstance(forwarded, ForwardedNotification)
+    assert forwarded.text == cut
+    assert "truncated" in forwarded.note
+
+
+def test_alarm_without_trigger_is_forwarded_but_keeps_its_name_for_routing() -> None:
+    data = message_of("sns-alarm-insights.json")
+    del data["Trigger"]
+    forwarded = parse_record(with_message("sns-alarm-insights.json", json.dumps(data)))
+    assert isinstance(forwarded, ForwardedNotification)
+    assert forwarded.alarm_name == "Bedrock-HighInputTokenUsage"
+    assert "Trigger" in forwarded.note
+
+
+@pytest.mark.parametrize("message", ["", "   \n"])
+def test_empty_message_is_forwarded(message: str) -> None:
+    forwarded = parse_record(with_message("sns-other.json", message))
+    assert isinstance(forwarded, ForwardedNotification)
+    assert "empty" in forwarded.note
+
+
+def test_200_kb_message_is_forwarded_whole() -> None:
+    big = "x" * 200_000
+    forwarded = parse_record(with_message("sns-other.json", big))
+    assert isinstance(forwarded, ForwardedNotification)
+    assert forwarded.text == big
+
+
+def test_json_that_is_not_an_alarm_is_forwarded() -> None:
+    forwarded = parse_record(with_message("sns-other.json", json.dumps({"detail-type": "Something"})))
+    assert isinstance(forwarded, ForwardedNotification)
+    assert "not a CloudWatch alarm" in forwarded.note
+
+
+def test_record_without_sns_part_is_forwarded_whole() -> None:
+    forwarded = parse_record({"EventSource": "aws:sqs", "body": "hello"})
+    assert isinstance(forwarded, ForwardedNotification)
+    assert '"body": "hello"' in forwarded.text
+
+
+def test_unknown_state_is_forwarded() -> None:
+    data = message_of("sns-alarm-single.json")
+    data["NewStateValue"] = "PANIC"
+    forwarded = parse_message(json.dumps(data))
+    assert isinstance(forwarded, ForwardedNotification)
+    assert "PANIC" in forwarded.note
