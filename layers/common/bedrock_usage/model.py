@@ -87,6 +87,17 @@ class Counts:
     def total_tokens(self) -> int:
         return self.total_input_tokens + self.output_tokens
 
+    @property
+    def error_rate(self) -> float | None:
+        """Client plus server errors per invocation; None without invocations."""
+        return self.errors / self.invocations if self.invocations else None
+
+    @property
+    def throttle_rate(self) -> float | None:
+        """Throttled share of attempts (CloudWatch counts throttles apart from Invocations)."""
+        attempts = self.invocations + self.throttles
+        return self.throttles / attempts if attempts else None
+
     def to_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
@@ -200,6 +211,8 @@ class ModelLine:
             "model_id": self.model_id,
             "resolved_model": self.price.resolved_model,
             **{k: v for k, v in self.counts.to_dict().items()},
+            "error_rate": self.counts.error_rate,
+            "throttle_rate": self.counts.throttle_rate,
             "cost_usd": money(self.cost_usd),
             "priced": self.price.priced,
             "price_source": self.price.source,
@@ -291,6 +304,8 @@ class Report:
                 "cost_usd": money(self.cost_usd),
                 "unpriced_invocations": self.unpriced_invocations,
                 "cache_savings_usd": money(self.cache_savings_usd),
+                "error_rate": self.totals.error_rate,
+                "throttle_rate": self.totals.throttle_rate,
             },
             "previous": None
             if self.previous_totals is None

@@ -1,0 +1,351 @@
+"""Aggregate Bedrock invocation log files (as Bedrock writes them to S3) from a folder, file or S3 prefix.
+
+Streaming: one record in memory at a time, so memory stays flat however large the archive. Files whose
+`YYYY/MM/DD/HH` key path cannot overlap the window are not read; records outside it are ignored.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import os
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from bedrock_usage.model import Counts, Latency, Usage, Window
+
+SOURCE = "log-files"
+SUFFIXES = (".json.gz", ".jsonl.gz", ".json", ".jsonl")
+# Bedrock delivers a record into the hour folder of its delivery time; allow for that lag (and clock skew).
+HOUR_SLACK = timedelta(hours=1)
+MAX_SAMPLES = 5
+LIST_PAGE_SIZE = 1000  # ListObjectsV2's maximum
+
+_HOUR_RE = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})/(\d{2})(?=/)")
+_DATA_RE = re.compile(r"(?:^|/)\d{2}/data/")  # large request/response bodies and media, not records
+_YEAR_RE = re.compile(r"^(19|20|21)\d{2}$")
+
+# errorCode values CloudWatch would count as throttles or server (5xx) errors; the rest are client errors.
+THROTTLE_CODES = frozenset(
+    {"ThrottlingException", "TooManyRequestsException", "ServiceQuotaExceededException"}
+)
+SERVER_CODES = frozenset(
+    {
+        "InternalServerException",
+        "ServiceUnavailableException",
+        "ModelErrorException",
+        "ModelNotReadyException",
+    }
+)
+
+
+class _Malformed(ValueError):
+    pass
+
+
+@dataclass
+class _LatencyHistogram:
+    """Flat-memory latency summary: exact mean and max, percentiles from 1%-wide log buckets."""
+
+    n: int = 0
+    total: float = 0.0
+    maximum: float = 0.0
+    buckets: dict[int, int] = field(default_factory=dict)
+
+    _BASE = math.log(1.01)
+
+    def add(self, ms: float) -> None:
+        self.n += 1
+        self.total += ms
+        self.maximum = max(self.maximum, ms)
+        b = int(math.log(max(ms, 1.0)) / self._BASE)
+        self.buckets[b] = self.buckets.get(b, 0) + 1
+
+    def percentile(self, q: float) -> float:
+        rank = max(1, math.ceil(q * self.n))
+        seen = 0
+        for b in sorted(self.buckets):
+            seen += self.buckets[b]
+            if seen >= rank:
+                # Middle of the bucket, capped by the true maximum.
+                return min(math.exp((b + 0.5) * self._BASE), self.maximum)
+        return self.maximum
+
+    def summary(self) -> Latency:
+        return Latency(
+            average_ms=round(self.total / self.n, 1),
+            p50_ms=round(self.percentile(0.50), 1),
+            p90_ms=round(self.percentile(0.90), 1),
+            p99_ms=round(self.percentile(0.99), 1),
+            max_ms=self.maximum,
+        )
+
+
+class _Aggregator:
+    def __init__(self, window: Window, span_start: datetime) -> None:
+        self.window = window
+        self.span_start = span_start
+        self.usage = Usage(window=window, source=SOURCE)
+        self.latency: dict[str, _LatencyHistogram] = {}
+        self.samples: list[str] = []
+        self.records = 0
+
+    def skip(self, where: str, reason: str) -> None:
+        self.usage.skipped_records += 1
+        if len(self.samples) < MAX_SAMPLES:
+            self.samples.append(f"{where}: {reason}")
+
+    def line(self, raw: bytes | str, where: str) -> None:
+        if not raw.strip():
+            return
+        try:
+            record = json.loads(raw)
+        except ValueError:  # JSONDecodeError and UnicodeDecodeError: a cut or corrupt line
+            self.skip(where, "not valid JSON (truncated line?)")
+            return
+        self.record(record, where)
+
+    def record(self, record: Any, where: str) -> None:
+        try:
+            self._add(record)
+        except _Malformed as exc:
+            self.skip(where, str(exc))
+
+    def _add(self, rec: Any) -> None:
+        if not isinstance(rec, dict):
+            raise _Malformed("record is not a JSON object")
+        stamp, model_id = rec.get("timestamp"), rec.get("modelId")
+        if not isinstance(stamp, str) or not isinstance(model_id, str) or not model_id:
+            raise _Malformed("record has no timestamp or modelId")
+        try:
+            moment = datetime.fromisoformat(stamp)
+        except ValueError as exc:
+            raise _Malformed(f"bad timestamp {stamp[:40]!r}") from exc
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        if not self.span_start <= moment < self.window.end:
+            return  # outside the window: not our business, and not malformed
+        inp, out = rec.get("input") or {}, rec.get("output") or {}
+        if not isinstance(inp, dict) or not isinstance(out, dict):
+            raise _Malformed("input/output is not an object")
+        code = rec.get("errorCode")
+        if code is not None and not isinstance(code, str):
+            raise _Malformed("errorCode is not a string")
+        counts = Counts(
+            invocations=1,
+            input_tokens=_tokens(inp, "inputTokenCount"),
+            output_tokens=_tokens(out, "outputTokenCount"),
+            cache_read_tokens=_tokens(inp, "cacheReadInputTokenCount"),
+            cache_write_tokens=_tokens(inp, "cacheWriteInputTokenCount"),
+        )
+        if code:
+            if code in THROTTLE_CODES:
+                # CloudWatch's Invocations excludes throttled requests; count them apart, as it does.
+                counts.invocations = 0
+                counts.throttles = 1
+            elif code in SERVER_CODES:
+                counts.server_errors = 1
+            else:
+                counts.client_errors = 1
+        self.records += 1
+        self.usage.day(moment.date(), model_id).add(counts)
+        if moment < self.window.start:
+            return  # only for the daily series
+        self.usage.model(model_id).add(counts)
+        identity = rec.get("identity")
+        caller = identity.get("arn") if isinstance(identity, dict) else None
+        self.usage.caller(caller if isinstance(caller, str) and caller else "unknown", model_id).add(counts)
+        if code:
+            self.usage.errors_by_code[code] = self.usage.errors_by_code.get(code, 0) + 1
+        latency = _latency_ms(out)
+        if latency is not None:
+            self.latency.setdefault(model_id, _LatencyHistogram()).add(latency)
+
+    def finish(self) -> Usage:
+        for model_id, hist in self.latency.items():
+            self.usage.latency[model_id] = hist.summary()
+        if self.usage.skipped_records:
+            self.usage.warnings.append(
+                f"{self.usage.skipped_records} malformed log record(s) skipped; first: "
+                + " | ".join(self.samples)
+            )
+        return self.usage
+
+
+def _tokens(part: dict[str, Any], name: str) -> int:
+    value = part.get(name, 0)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or value != int(value):
+        raise _Malformed(f"{name} is not a token count: {value!r}"[:120])
+    return int(value)
+
+
+def _latency_ms(out: dict[str, Any]) -> float | None:
+    """Converse bodies carry metrics.latencyMs; streamed bodies carry it in the last chunk's metadata."""
+    body = out.get("outputBodyJson")
+    if isinstance(body, dict):
+        metrics = body.get("metrics")
+        if isinstance(metrics, dict):
+            return _number(metrics.get("latencyMs"))
+    elif isinstance(body, list):
+        for chunk in reversed(body):
+            if isinstance(chunk, dict):
+                meta = chunk.get("metadata")
+                if isinstance(meta, dict) and isinstance(meta.get("metrics"), dict):
+                    return _number(meta["metrics"].get("latencyMs"))
+    return None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Which files
+
+
+def _wanted(name: str, span_start: datetime, span_end: datetime) -> bool:
+    """A log file by its name or key: right suffix, not a large-body object, hour folder can overlap."""
+    if not name.endswith(SUFFIXES) or _DATA_RE.search(name):
+        return False
+    hours = _HOUR_RE.findall(name)
+    if not hours:
+        return True  # no date path: read it, the record timestamps decide
+    y, m, d, h = (int(x) for x in hours[-1])
+    try:
+        folder = datetime(y, m, d, h, tzinfo=UTC)
+    except ValueError:
+        return True
+    return folder + timedelta(hours=1) + HOUR_SLACK > span_start and folder - HOUR_SLACK < span_end
+
+
+def _local_files(root: Path, span_start: datetime, span_end: datetime) -> Iterator[Path]:
+    if root.is_file():
+        yield root
+        return
+    if not root.is_dir():
+        raise FileNotFoundError(f"log source {root} is neither a file nor a folder")
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(folder) / name
+            if _wanted(path.relative_to(root).as_posix(), span_start, span_end):
+                yield path
+
+
+def _days(start: datetime, end: datetime) -> Iterator[date]:
+    day = start.date()
+    while day <= end.date():
+        yield day
+        day += timedelta(days=1)
+
+
+def _s3_keys(s3: Any, bucket: str, prefix: str, span_start: datetime, span_end: datetime) -> Iterator[str]:
+    """Keys to read. Finds the `YYYY/` folders first so a day's report lists only the days it needs."""
+    paginator = s3.get_paginator("list_objects_v2")
+    lo, hi = span_start - HOUR_SLACK, span_end + HOUR_SLACK
+    roots = _date_roots(paginator, bucket, prefix)
+    if not roots:
+        listings: Iterable[str] = [prefix]
+    else:
+        listings = [f"{root}{day:%Y/%m/%d}/" for root in roots for day in _days(lo, hi)]
+    for listing in listings:
+        pages = paginator.paginate(
+            Bucket=bucket, Prefix=listing, PaginationConfig={"PageSize": LIST_PAGE_SIZE}
+        )
+        for page in pages:
+            for obj in page.get("Contents", []):
+                key = obj["Key"]
+                if _wanted(key[len(prefix) :], span_start, span_end):
+                    yield key
+
+
+def _date_roots(paginator: Any, bucket: str, prefix: str, depth: int = 0) -> list[str]:
+    """Folders under `prefix` that hold `YYYY/` year folders (the Bedrock layout ends in region/YYYY/)."""
+    if prefix and not prefix.endswith("/"):
+        return []  # a partial name: list it flat
+    roots: list[str] = []
+    children: list[str] = []
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+        for common in page.get("CommonPrefixes", []):
+            children.append(common["Prefix"])
+    for child in children:
+        segment = child[len(prefix) :].rstrip("/")
+        if _YEAR_RE.match(segment):
+            if prefix not in roots:
+                roots.append(prefix)
+        elif depth < 6 and not (segment.isdigit() and len(segment) <= 2):  # MM, DD, HH: list flat
+            roots.extend(_date_roots(paginator, bucket, child, depth + 1))
+    return roots
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def _read_stream(agg: _Aggregator, name: str, raw: IO[bytes]) -> None:
+    if name.endswith(".gz"):
+        lineno = 0
+        try:
+            with gzip.GzipFile(fileobj=raw, mode="rb") as lines:
+                for lineno, line in enumerate(lines, 1):
+                    agg.line(line, f"{name}:{lineno}")
+        except EOFError:
+            agg.usage.warnings.append(f"truncated gzip file {name}: read {lineno} line(s) before it ended")
+        except (gzip.BadGzipFile, zlib.error) as exc:
+            agg.usage.warnings.append(f"unreadable gzip file {name} after {lineno} line(s): {exc}")
+        return
+    if name.endswith(".jsonl"):
+        for lineno, line in enumerate(raw, 1):
+            agg.line(line, f"{name}:{lineno}")
+        return
+    # .json: one record, a JSON array of records, or JSON Lines under a .json name.
+    data = raw.read()
+    try:
+        document = json.loads(data)
+    except ValueError:
+        for lineno, line in enumerate(data.splitlines(), 1):
+            agg.line(line, f"{name}:{lineno}")
+        return
+    if isinstance(document, list):
+        for index, record in enumerate(document):
+            agg.record(record, f"{name}[{index}]")
+    else:
+        agg.record(document, name)
+
+
+def collect_logfiles(
+    source: str, window: Window, *, s3: Any = None, daily_from: datetime | None = None
+) -> Usage:
+    """Aggregate invocation log records in `window` from a local file/folder or `s3://bucket/prefix`.
+
+    Records from `daily_from` (if earlier than the window) to the window's end also fill `Usage.daily`.
+    Raises FileNotFoundError for a missing local source; S3 errors propagate as botocore ClientError.
+    """
+    span_start = min(window.start, daily_from) if daily_from else window.start
+    agg = _Aggregator(window, span_start)
+    if source.startswith("s3://"):
+        bucket, _, prefix = source[5:].partition("/")
+        if not bucket:
+            raise ValueError(f"log source {source!r} is not s3://bucket/prefix")
+        if s3 is None:
+            import boto3
+
+            s3 = boto3.client("s3")
+        for key in _s3_keys(s3, bucket, prefix, span_start, window.end):
+            body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+            try:
+                _read_stream(agg, f"s3://{bucket}/{key}", body)
+            finally:
+                body.close()
+    else:
+        for path in _local_files(Path(source).expanduser(), span_start, window.end):
+            with path.open("rb") as raw:
+                _read_stream(agg, str(path), raw)
+    return agg.finish()

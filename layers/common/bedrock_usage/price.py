@@ -1,0 +1,432 @@
+"""Resolve every Bedrock ModelId form to a base model and price its token usage.
+
+List prices come from the pinned `genai-prices` library; a user override file wins over it. A model
+that cannot be priced is reported with ``priced=False`` and a cost of None, never $0.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import genai_prices
+from botocore.exceptions import BotoCoreError, ClientError
+from genai_prices import Usage as GenaiUsage
+from genai_prices import calc_price
+
+from bedrock_usage.model import Counts, PriceInfo
+
+LIBRARY_SOURCE = f"genai-prices {genai_prices.__version__}"
+PRICE_OVERRIDES_ENV = "BEDROCK_USAGE_PRICE_OVERRIDES"
+MILLION = Decimal(1_000_000)
+
+# Cross-region profile prefixes; `us-gov` must be tried before `us` (REFERENCE.md 13.6).
+GEO_PREFIXES = ("global", "us-gov", "us", "eu", "apac", "jp", "au", "ca", "in")
+_PREFIX_RE = re.compile(r"^(global|us-gov|us|eu|apac|jp|au|ca|in)\.(.+)$")
+_ARN_RE = re.compile(
+    r"^arn:aws[a-z-]*:bedrock:(?P<region>[a-z0-9-]*):(?P<account>\d*):(?P<kind>[a-z-]+)/(?P<rest>.+)$"
+)
+# Application inference profile IDs are 12 lower-case alphanumerics, e.g. 82ey7vcct4m3.
+_AIP_ID_RE = re.compile(r"^[a-z0-9]{12}$")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a ModelId names: its kind, the base model behind it and the profile's geography."""
+
+    model_id: str
+    kind: str  # base | system-profile | application-profile | provisioned | custom | unknown
+    base_model: str | None
+    geo: str | None = None  # global, us, eu, ...; None for a base ID (in-region)
+    profile_id: str | None = None  # the ID with its ARN stripped (system or application profile)
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class UnitPrices:
+    """USD per 1M tokens. `input` is the uncached input price."""
+
+    input: Decimal
+    output: Decimal
+    cache_read: Decimal
+    cache_write: Decimal
+
+    def cost(self, counts: Counts) -> Decimal:
+        return (
+            counts.input_tokens * self.input
+            + counts.output_tokens * self.output
+            + counts.cache_read_tokens * self.cache_read
+            + counts.cache_write_tokens * self.cache_write
+        ) / MILLION
+
+    def cache_savings(self, counts: Counts) -> Decimal:
+        """Net effect of prompt caching: reads priced below input, minus the premium paid on writes."""
+        saved = counts.cache_read_tokens * (self.input - self.cache_read)
+        premium = counts.cache_write_tokens * (self.cache_write - self.input)
+        return (saved - premium) / MILLION
+
+    def scaled(self, factor: Decimal) -> UnitPrices:
+        return UnitPrices(
+            self.input * factor, self.output * factor, self.cache_read * factor, self.cache_write * factor
+        )
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A price decision for one ModelId: the PriceInfo shown in reports and the unit prices used."""
+
+    info: PriceInfo
+    unit: UnitPrices | None
+    resolution: Resolution
+
+
+# ---------------------------------------------------------------------------------------------
+# ModelId resolution
+
+
+def parse_model_id(model_id: str) -> Resolution:
+    """Classify a ModelId without calling AWS (application profiles need `Pricer.resolve`)."""
+    raw = model_id.strip()
+    arn = _ARN_RE.match(raw)
+    if arn:
+        kind, rest = arn["kind"], arn["rest"]
+        if kind == "foundation-model":
+            return _from_profile_or_base(model_id, rest)
+        if kind == "inference-profile":
+            return _from_profile_or_base(model_id, rest)
+        if kind == "application-inference-profile":
+            return Resolution(model_id, "application-profile", None, profile_id=rest)
+        if kind == "provisioned-model":
+            return Resolution(
+                model_id,
+                "provisioned",
+                None,
+                note="provisioned throughput is billed per model-unit hour, not per token",
+            )
+        if kind in {"custom-model", "custom-model-deployment", "imported-model"}:
+            return Resolution(model_id, "custom", None, note=f"{kind} ARNs have no list token price")
+        return Resolution(model_id, "unknown", None, note=f"unknown Bedrock ARN resource type '{kind}'")
+    if _AIP_ID_RE.match(raw):
+        return Resolution(model_id, "application-profile", None, profile_id=raw)
+    return _from_profile_or_base(model_id, raw)
+
+
+def _from_profile_or_base(model_id: str, ident: str) -> Resolution:
+    match = _PREFIX_RE.match(ident)
+    if match:
+        return Resolution(model_id, "system-profile", match[2], geo=match[1], profile_id=ident)
+    return Resolution(model_id, "base", ident)
+
+
+def _geography(region: str) -> str:
+    """us-east-1 -> us, eu-west-3 -> eu, ap-south-1 -> ap, us-gov-west-1 -> us."""
+    return region.split("-", 1)[0]
+
+
+# Per process: application inference profiles do not change model, and GetInferenceProfile is rate limited.
+_PROFILE_CACHE: dict[str, Resolution] = {}
+
+
+def clear_profile_cache() -> None:
+    _PROFILE_CACHE.clear()
+
+
+def _region_of(model_id: str) -> str | None:
+    arn = _ARN_RE.match(model_id)
+    return arn["region"] or None if arn else None
+
+
+def resolve_application_profile(res: Resolution, bedrock: Any) -> Resolution:
+    """Look up an application inference profile's model with GetInferenceProfile (cached per process)."""
+    key = res.model_id
+    if key in _PROFILE_CACHE:
+        return _PROFILE_CACHE[key]
+    identifier = res.model_id if res.model_id.startswith("arn:") else (res.profile_id or res.model_id)
+    try:
+        answer = bedrock.get_inference_profile(inferenceProfileIdentifier=identifier)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "error")
+        resolved = Resolution(
+            res.model_id,
+            "application-profile",
+            None,
+            profile_id=res.profile_id,
+            note=f"GetInferenceProfile failed ({code}); application profile not resolved",
+        )
+        if code not in {"ThrottlingException", "ServiceUnavailableException", "InternalServerException"}:
+            _PROFILE_CACHE[key] = resolved  # a transient error is retried on the next report
+        return resolved
+    arns = [m["modelArn"] for m in answer.get("models", []) if m.get("modelArn")]
+    bases = {parse_model_id(a).base_model for a in arns} - {None}
+    if len(bases) != 1:
+        resolved = Resolution(
+            res.model_id,
+            "application-profile",
+            None,
+            profile_id=res.profile_id,
+            note=f"application profile routes to {len(bases)} models; cannot choose one price",
+        )
+    else:
+        base = bases.pop()
+        regions = {r for r in (_region_of(a) for a in arns) if r}
+        # A profile copied from a global profile routes across geographies; AWS bills global at list price.
+        geo = "global" if len({_geography(r) for r in regions}) > 1 else None
+        inferred = "global, inferred from its routing regions" if geo else "regional"
+        resolved = Resolution(
+            res.model_id,
+            "application-profile",
+            base,
+            geo=geo,
+            profile_id=res.profile_id,
+            note=f"application inference profile -> {base} ({inferred})",
+        )
+    _PROFILE_CACHE[key] = resolved
+    return resolved
+
+
+# ---------------------------------------------------------------------------------------------
+# Overrides
+
+
+class PriceOverrideError(ValueError):
+    """The override file could not be read or is not in the documented format."""
+
+
+@dataclass(frozen=True)
+class PriceOverrides:
+    """User prices that win over the library: per ModelId (any form), and a discount on library prices."""
+
+    where: str
+    models: dict[str, tuple[UnitPrices, str | None]]
+    discount_percent: Decimal = Decimal(0)
+
+    @classmethod
+    def parse(cls, document: Any, where: str) -> PriceOverrides:
+        if not isinstance(document, dict):
+            raise PriceOverrideError(f"price overrides {where}: expected a JSON object")
+        unknown = set(document) - {"models", "discount_percent", "comment"}
+        if unknown:
+            raise PriceOverrideError(f"price overrides {where}: unknown keys {sorted(unknown)}")
+        models: dict[str, tuple[UnitPrices, str | None]] = {}
+        entries = document.get("models", {})
+        if not isinstance(entries, dict):
+            raise PriceOverrideError(f"price overrides {where}: 'models' must be an object")
+        for key, entry in entries.items():
+            if not isinstance(entry, dict) or "input" not in entry or "output" not in entry:
+                raise PriceOverrideError(f"price overrides {where}: {key!r} needs 'input' and 'output'")
+            extra = set(entry) - {"input", "output", "cache_read", "cache_write", "note"}
+            if extra:
+                raise PriceOverrideError(f"price overrides {where}: {key!r} has unknown keys {sorted(extra)}")
+            inp = _price(entry["input"], where, key)
+            unit = UnitPrices(
+                input=inp,
+                output=_price(entry["output"], where, key),
+                cache_read=_price(entry["cache_read"], where, key) if "cache_read" in entry else inp,
+                cache_write=_price(entry["cache_write"], where, key) if "cache_write" in entry else inp,
+            )
+            models[key.strip()] = (unit, entry.get("note"))
+        discount = _price(document.get("discount_percent", 0), where, "discount_percent")
+        if discount >= 100:
+            raise PriceOverrideError(f"price overrides {where}: discount_percent must be below 100")
+        return cls(where=where, models=models, discount_percent=discount)
+
+
+def _price(value: Any, where: str, key: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PriceOverrideError(f"price overrides {where}: {key!r}: {value!r} is not a number")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise PriceOverrideError(f"price overrides {where}: {key!r}: {value!r} is not a number") from exc
+    if not amount.is_finite() or amount < 0:
+        raise PriceOverrideError(f"price overrides {where}: {key!r}: {value!r} must be >= 0")
+    return amount
+
+
+def load_overrides(
+    location: str, *, s3: Any = None, ssm: Any = None, client: Callable[[str], Any] | None = None
+) -> PriceOverrides:
+    """Read overrides from inline JSON, a file path, `s3://bucket/key` or `ssm:/parameter-name`.
+
+    `client(service)` creates the S3/SSM client lazily when none is passed.
+    """
+    location = location.strip()
+    try:
+        if location.startswith("{"):
+            return PriceOverrides.parse(json.loads(location), "inline")
+        if location.startswith("s3://"):
+            bucket, _, key = location[5:].partition("/")
+            if not bucket or not key:
+                raise PriceOverrideError(f"price overrides: {location!r} is not s3://bucket/key")
+            s3 = s3 or (client or _default_client)("s3")
+            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            return PriceOverrides.parse(json.loads(body), location)
+        if location.startswith("ssm:"):
+            name = location[4:]
+            ssm = ssm or (client or _default_client)("ssm")
+            value = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+            return PriceOverrides.parse(json.loads(value), location)
+        return PriceOverrides.parse(json.loads(Path(location).read_text(encoding="utf-8")), location)
+    except json.JSONDecodeError as exc:
+        raise PriceOverrideError(f"price overrides {location}: not valid JSON ({exc})") from exc
+    except OSError as exc:
+        raise PriceOverrideError(f"price overrides {location}: cannot read ({exc.strerror or exc})") from exc
+    except (ClientError, BotoCoreError) as exc:
+        raise PriceOverrideError(f"price overrides {location}: {exc}") from exc
+
+
+def _default_client(service: str) -> Any:
+    import boto3
+
+    return boto3.client(service)  # type: ignore[call-overload]
+
+
+def overrides_from_env(**kwargs: Any) -> PriceOverrides | None:
+    """The override named by $BEDROCK_USAGE_PRICE_OVERRIDES (location or inline JSON), if set."""
+    location = os.environ.get(PRICE_OVERRIDES_ENV, "").strip()
+    return load_overrides(location, **kwargs) if location else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Library prices
+
+
+_SAMPLE = 1000  # small enough to stay in the base tier of context-tiered prices
+
+
+def library_unit_prices(model_ref: str, at: datetime) -> tuple[UnitPrices, bool]:
+    """USD per 1M tokens from genai-prices for `model_ref`, and whether the model has tiered prices.
+
+    Raises LookupError for a model the library does not know. Aggregated usage is priced at the base
+    tier: the long-context tiers apply per request, which aggregates cannot tell.
+    """
+
+    def total(**kw: int) -> tuple[Decimal, Any]:
+        calc = calc_price(GenaiUsage(**kw), model_ref, provider_id="aws", genai_request_timestamp=at)
+        return Decimal(calc.total_price), calc
+
+    scale = MILLION / _SAMPLE
+    inp, calc = total(input_tokens=_SAMPLE)
+    out, _ = total(output_tokens=_SAMPLE)
+    # genai-prices counts cached tokens inside input_tokens (Bedrock's inputTokenCount excludes them).
+    cread, _ = total(input_tokens=_SAMPLE, cache_read_tokens=_SAMPLE)
+    cwrite, _ = total(input_tokens=_SAMPLE, cache_write_tokens=_SAMPLE)
+    tiered = "Tier" in type(getattr(calc.model_price, "input_mtok", None)).__name__
+    unit = UnitPrices(inp * scale, out * scale, cread * scale, cwrite * scale)
+    return UnitPrices(
+        *(p.normalize() for p in (unit.input, unit.output, unit.cache_read, unit.cache_write))
+    ), tiered
+
+
+# ---------------------------------------------------------------------------------------------
+# The pricer
+
+
+class Pricer:
+    """Prices ModelIds: resolution, overrides, then genai-prices. Decisions are cached per (id, day)."""
+
+    def __init__(
+        self,
+        overrides: PriceOverrides | None = None,
+        *,
+        bedrock: Callable[[str | None], Any] | None = None,
+    ) -> None:
+        """`bedrock(region)` returns a Bedrock control-plane client (region None: the default one)."""
+        self.overrides = overrides
+        self._bedrock = bedrock
+        self._quotes: dict[tuple[str, date], Quote] = {}
+
+    def resolve(self, model_id: str) -> Resolution:
+        res = parse_model_id(model_id)
+        if res.kind != "application-profile":
+            return res
+        if self._bedrock is None:
+            return Resolution(
+                model_id,
+                res.kind,
+                None,
+                profile_id=res.profile_id,
+                note="application inference profile: no Bedrock client to resolve it",
+            )
+        return resolve_application_profile(res, self._bedrock(_region_of(model_id)))
+
+    def quote(self, model_id: str, at: datetime | None = None) -> Quote:
+        moment = (at or datetime.now(UTC)).astimezone(UTC)
+        key = (model_id, moment.date())
+        if key not in self._quotes:
+            self._quotes[key] = self._decide(model_id, moment)
+        return self._quotes[key]
+
+    def info(self, model_id: str, at: datetime | None = None) -> PriceInfo:
+        return self.quote(model_id, at).info
+
+    def cost(self, model_id: str, counts: Counts, at: datetime | None = None) -> Decimal | None:
+        unit = self.quote(model_id, at).unit
+        return None if unit is None else unit.cost(counts)
+
+    def cache_savings(self, model_id: str, counts: Counts, at: datetime | None = None) -> Decimal | None:
+        unit = self.quote(model_id, at).unit
+        return None if unit is None else unit.cache_savings(counts)
+
+    def _override(self, res: Resolution) -> tuple[UnitPrices, str | None] | None:
+        if self.overrides is None:
+            return None
+        keys = [res.model_id, res.profile_id, res.base_model]
+        for k in keys:
+            if k and k in self.overrides.models:
+                return self.overrides.models[k]
+        return None
+
+    def _decide(self, model_id: str, at: datetime) -> Quote:
+        res = self.resolve(model_id)
+        override = self._override(res)
+        if override is not None:
+            prices, note = override
+            assert self.overrides is not None
+            info = PriceInfo(
+                model_id, res.base_model or model_id, True, f"override:{self.overrides.where}", note=note
+            )
+            return Quote(info, prices, res)
+        if res.base_model is None:
+            return Quote(PriceInfo(model_id, None, False, "unpriced", note=res.note), None, res)
+
+        notes = [res.note] if res.note else []
+        approximate = False
+        ref = f"{res.geo}.{res.base_model}" if res.geo else res.base_model
+        unit: UnitPrices | None
+        tiered = False
+        try:
+            unit, tiered = library_unit_prices(ref, at)
+        except LookupError:
+            if res.geo is None or res.geo == "us":
+                unit = None
+            else:
+                # A geography the library does not list: geographic profiles cost the regional price.
+                try:
+                    unit, tiered = library_unit_prices(f"us.{res.base_model}", at)
+                    approximate = True
+                    notes.append(f"'{res.geo}.' profile priced at the model's regional (us.) price")
+                except LookupError:
+                    unit = None
+        if unit is None:
+            notes.append(f"{LIBRARY_SOURCE} has no price for {res.base_model}; add one in a price override")
+            return Quote(
+                PriceInfo(model_id, res.base_model, False, "unpriced", note="; ".join(notes)), None, res
+            )
+        if tiered:
+            notes.append("long-context tier prices not applied (usage is priced at the base tier)")
+        source = LIBRARY_SOURCE
+        if self.overrides is not None and self.overrides.discount_percent:
+            unit = unit.scaled((100 - self.overrides.discount_percent) / 100)
+            source = f"{LIBRARY_SOURCE} -{self.overrides.discount_percent}% (override:{self.overrides.where})"
+        info = PriceInfo(
+            model_id, res.base_model, True, source, approximate=approximate, note="; ".join(notes) or None
+        )
+        return Quote(info, unit, res)
