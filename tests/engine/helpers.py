@@ -84,7 +84,7 @@ def record(
 
 
 def bedrock_key(moment: datetime, region: str = "us-east-1", prefix: str = "", suffix: str = "a1") -> str:
-    """The S3 key layout Bedrock uses: <prefix>AWSLogs/<acct>/BedrockModelInvocationLogs/<region>/Y/M/D/H/..."""
+    """Bedrock's S3 layout: <prefix>AWSLogs/<acct>/BedrockModelInvocationLogs/<region>/YYYY/MM/DD/HH/…"""
     return (
         f"{prefix}AWSLogs/123456789012/BedrockModelInvocationLogs/{region}/"
         f"{moment:%Y/%m/%d/%H}/{moment:%Y%m%dT%H%M%S}000Z_{suffix}.json.gz"

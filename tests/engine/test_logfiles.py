@@ -117,7 +117,8 @@ def test_truncated_and_malformed_lines_are_skipped_counted_and_sampled(tmp_path:
     assert usage.by_model[CLAUDE].invocations == 2
     assert usage.skipped_records == 4
     warning = next(w for w in usage.warnings if "malformed" in w)
-    assert "m.json.gz:2" in warning and "not valid JSON" in warning
+    assert "m.json.gz:2" in warning
+    assert "not valid JSON" in warning
     assert "inputTokenCount" in warning
 
 

@@ -29,6 +29,7 @@ from moto import mock_aws
 from .helpers import SONNET45
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
+AIP_ARN_PREFIX = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/"
 M = Decimal(1_000_000)
 
 # 1M uncached input, 0.2M output, 3M cache read, 0.5M cache write: every price component counts.
@@ -123,7 +124,8 @@ def test_resolved_model_strips_arn_and_prefix() -> None:
 def test_given_a_geo_prefix_the_library_does_not_know_then_regional_price_marked_approximate() -> None:
     pricer = Pricer()
     info = pricer.info(f"ca.{SONNET45}", NOW)
-    assert info.priced and info.approximate
+    assert info.priced
+    assert info.approximate
     assert info.resolved_model == SONNET45
     assert "ca." in (info.note or "")
     assert pricer.cost(f"ca.{SONNET45}", USAGE, NOW) == SONNET45_REGIONAL
@@ -177,7 +179,7 @@ def _profile_response(profile_id: str, regions: list[str], model: str = SONNET45
     """GetInferenceProfile's real response shape (botocore bedrock 2023-04-20 validates it)."""
     return {
         "inferenceProfileName": "team-a-claude",
-        "inferenceProfileArn": f"arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/{profile_id}",
+        "inferenceProfileArn": f"{AIP_ARN_PREFIX}{profile_id}",
         "models": [{"modelArn": f"arn:aws:bedrock:{r}::foundation-model/{model}"} for r in regions],
         "inferenceProfileId": profile_id,
         "status": "ACTIVE",
@@ -345,6 +347,7 @@ def test_overrides_from_the_lambda_environment_variable(monkeypatch: pytest.Monk
     )
     monkeypatch.setenv(PRICE_OVERRIDES_ENV, "ssm:/bedrock-usage/prices")
     overrides = overrides_from_env()
-    assert overrides is not None and "x.y" in overrides.models
+    assert overrides is not None
+    assert "x.y" in overrides.models
     monkeypatch.delenv(PRICE_OVERRIDES_ENV)
     assert overrides_from_env() is None
