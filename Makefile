@@ -79,7 +79,7 @@ bench: $(BIN)/.installed ## Benchmarks (API calls per report, throughput, render
 	env $(OFFLINE_ENV) $(BIN)/python -m bench
 
 purge-data: $(BIN)/.installed ## DESTRUCTIVE: delete the retained log bucket and log group (asks first)
-	$(BIN)/python scripts/purge_data.py
+	$(BIN)/python scripts/purge_data.py $(ARGS)
 
 lock: ## Re-resolve constraints.txt from requirements-dev.txt (needs network to PyPI)
 	rm -rf .venv-lock && $(PYTHON313) -m venv .venv-lock
