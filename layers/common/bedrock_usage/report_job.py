@@ -1,0 +1,455 @@
+"""ReportFunction's job: parse the event, build the report, render the digest, deliver it exactly once.
+
+The window a run reports on is derived deterministically, so that a retry reports the same window:
+- `since`/`until` in the event: exactly that window.
+- otherwise the window ends at the schedule's `scheduled_time` (EventBridge Scheduler puts
+  `<aws.scheduler.scheduled-time>` in the Input; it is the same on every retry of one run) or, without it,
+  at the current time - in both cases truncated to the hour - and is `hours` long (default 24).
+  Truncating to the hour also leaves CloudWatch a few minutes to settle the last datapoints.
+Exactly once: the send is wrapped in Powertools idempotency, keyed on (window, recipients), in DynamoDB.
+A retry of the same window returns the stored result and sends nothing; a failed send leaves no record,
+so the retry tries again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .deliver import publish_text, send_email
+from .digest import Digest, dashboard_link, insights_link, render_digest
+from .model import Report, Window, iso
+
+log = logging.getLogger(__name__)
+
+MAX_HOURS = (
+    24 * 93
+)  # about a quarter: beyond it Cost Explorer/CloudWatch daily data and the email stop being useful
+SES_MAX_RECIPIENTS = 50  # SES: at most 50 recipients per message
+IDEMPOTENCY_EXPIRY_S = 2 * 24 * 3600  # outlives Scheduler retries (<= 24 h) and Lambda async retries (<= 6 h)
+EVENT_KEYS = {"hours", "since", "until", "recipients", "dry_run", "scheduled_time", "attempt"}
+_EMAIL = re.compile(r"^[^@\s,;<>\"']+@[^@\s,;<>\"']+\.[^@\s,;<>\"']+$")
+# SDK retries for SES throttling (TooManyRequests / LimitExceeded) before we fall back to SNS.
+SES_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20
+)
+
+
+class EventError(ValueError):
+    """The invocation event is not something this function can run; nothing was called."""
+
+
+class ConfigError(ValueError):
+    """An environment variable is missing or malformed."""
+
+
+# ---------------------------------------------------------------------------------------------- event
+
+
+@dataclass(frozen=True)
+class ReportJob:
+    """What one invocation asks for."""
+
+    window: Window
+    recipients: tuple[str, ...] | None = None  # None: the configured ReportRecipients
+    dry_run: bool = False
+    scheduled: bool = False
+
+
+def parse_event(event: Any, *, now: datetime | None = None) -> ReportJob:
+    """Validate the invocation event and derive the window; raises EventError with a clear message."""
+    if event is None:
+        event = {}
+    if not isinstance(event, Mapping):
+        raise EventError(f'event must be a JSON object like {{"hours": 24}}, got {type(event).__name__}')
+    unknown = sorted(set(event) - EVENT_KEYS)
+    if unknown:
+        raise EventError(f"unknown event key(s) {unknown}; allowed: {sorted(EVENT_KEYS)}")
+
+    hours_given = "hours" in event
+    hours = _hours(event.get("hours", 24))
+    since = _moment(event, "since")
+    until = _moment(event, "until")
+    scheduled = _moment(event, "scheduled_time")
+    if since and until and hours_given:
+        raise EventError("give at most two of 'since', 'until' and 'hours'")
+    if since and until:
+        start, end = since, until
+    elif since:
+        start, end = since, since + timedelta(hours=hours)
+    elif until:
+        start, end = until - timedelta(hours=hours), until
+    else:
+        anchor = scheduled or (now or datetime.now(UTC))
+        end = anchor.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        start = end - timedelta(hours=hours)
+    if start >= end:
+        raise EventError(f"'since' ({iso(start)}) must be before 'until' ({iso(end)})")
+    if end - start > timedelta(hours=MAX_HOURS):
+        raise EventError(f"window of {(end - start) / timedelta(hours=1):g} h is longer than {MAX_HOURS} h")
+
+    dry_run = event.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise EventError(f"'dry_run' must be true or false, got {dry_run!r}")
+    recipients = None
+    if "recipients" in event:
+        recipients = parse_recipients(event["recipients"], what="event 'recipients'")
+        if not recipients:
+            raise EventError("event 'recipients' is empty; leave it out to use the configured recipients")
+    return ReportJob(Window(start, end), recipients, dry_run, scheduled is not None)
+
+
+def _hours(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise EventError(f"'hours' must be a number of hours like 24, got {value!r}")
+    if not 0 < value <= MAX_HOURS:
+        raise EventError(f"'hours' must be more than 0 and at most {MAX_HOURS}, got {value!r}")
+    return float(value)
+
+
+def _moment(event: Mapping[str, Any], key: str) -> datetime | None:
+    value = event.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise EventError(f"'{key}' must be an ISO-8601 string like 2026-11-28T06:00:00Z, got {value!r}")
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise EventError(
+            f"'{key}' is not an ISO-8601 time: {value!r} (expected e.g. 2026-11-28T06:00:00Z)"
+        ) from None
+    if moment.tzinfo is None:
+        raise EventError(f"'{key}' needs a time zone, e.g. {value}Z for UTC")
+    return moment.astimezone(UTC)
+
+
+def parse_recipients(value: Any, *, what: str, error: type[ValueError] = EventError) -> tuple[str, ...]:
+    """A list of addresses, or one string separated by commas/semicolons/spaces; each checked."""
+    if isinstance(value, str):
+        items = [p for p in re.split(r"[,;\s]+", value) if p]
+    elif isinstance(value, list | tuple) and all(isinstance(p, str) for p in value):
+        items = [p.strip() for p in value if p.strip()]
+    else:
+        raise error(f"{what} must be a list of email addresses, got {value!r}")
+    bad = [p for p in items if not _EMAIL.match(p)]
+    if bad:
+        raise error(f"{what}: not an email address: {', '.join(repr(b) for b in bad[:3])}")
+    if len(items) > SES_MAX_RECIPIENTS:
+        raise error(f"{what}: {len(items)} addresses; SES takes at most {SES_MAX_RECIPIENTS} per message")
+    return tuple(dict.fromkeys(items))  # de-duplicated, order kept
+
+
+# --------------------------------------------------------------------------------------------- config
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """ReportFunction's settings, from its environment variables (template.yaml sets them)."""
+
+    region: str
+    regions: tuple[str, ...]
+    sender: str | None = None
+    recipients: tuple[str, ...] = ()
+    topic_arn: str | None = None
+    log_group: str | None = "/aws/bedrock/modelinvocations"
+    logs_source: str | None = None
+    cost_explorer: bool = False
+    budget_usd: Decimal | None = None
+    price_overrides: str | None = None
+    dashboard_name: str | None = None
+    idempotency_table: str | None = None
+    top_n: int = 10
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ReportConfig:
+        """Parse the environment once; every problem is named in one ConfigError."""
+        env = os.environ if env is None else env
+        problems: list[str] = []
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        region = get("AWS_REGION") or get("AWS_DEFAULT_REGION")
+        if not region:
+            problems.append("AWS_REGION is not set")
+            region = "us-east-1"
+        regions = tuple(r for r in re.split(r"[,\s]+", get("REPORT_REGIONS") or region) if r)
+        bad_regions = [r for r in regions if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", r)]
+        if bad_regions:
+            problems.append(f"REPORT_REGIONS: not a region: {', '.join(bad_regions)}")
+
+        sender = get("SENDER_EMAIL")
+        if sender and not _EMAIL.match(sender):
+            problems.append(f"SENDER_EMAIL is not an email address: {sender!r}")
+        recipients: tuple[str, ...] = ()
+        try:
+            recipients = parse_recipients(
+                get("REPORT_RECIPIENTS") or "", what="REPORT_RECIPIENTS", error=ConfigError
+            )
+        except ConfigError as exc:
+            problems.append(str(exc))
+        topic_arn = get("ALERT_TOPIC_ARN")
+        if topic_arn and not topic_arn.startswith("arn:"):
+            problems.append(f"ALERT_TOPIC_ARN is not an ARN: {topic_arn!r}")
+        if not topic_arn and not (sender and recipients):
+            problems.append(
+                "nowhere to deliver: set SENDER_EMAIL and REPORT_RECIPIENTS (email) "
+                "or ALERT_TOPIC_ARN (fallback)"
+            )
+
+        cost_explorer_raw = (get("COST_EXPLORER") or "false").lower()
+        if cost_explorer_raw not in ("true", "false"):
+            problems.append(f"COST_EXPLORER must be true or false, got {cost_explorer_raw!r}")
+        budget = None
+        if raw := get("BUDGET_USD"):
+            try:
+                budget = Decimal(raw)
+                if not budget.is_finite() or budget < 0:
+                    raise InvalidOperation
+            except InvalidOperation:
+                problems.append(f"BUDGET_USD must be a non-negative amount, got {raw!r}")
+                budget = None
+        top_n = 10
+        if raw := get("TOP_N"):
+            if raw.isdigit() and 1 <= int(raw) <= 100:
+                top_n = int(raw)
+            else:
+                problems.append(f"TOP_N must be a whole number from 1 to 100, got {raw!r}")
+        if problems:
+            raise ConfigError("ReportFunction configuration: " + "; ".join(problems))
+        return cls(
+            region=region,
+            regions=regions,
+            sender=sender,
+            recipients=recipients,
+            topic_arn=topic_arn,
+            log_group=get("LOG_GROUP_NAME"),
+            logs_source=get("LOGS_SOURCE"),
+            cost_explorer=cost_explorer_raw == "true",
+            budget_usd=budget or None,  # BudgetAmount 0 means "no budget"
+            price_overrides=get("PRICE_OVERRIDES"),
+            dashboard_name=get("DASHBOARD_NAME"),
+            # `sam local invoke` resolves !Ref to the logical ID, not the deployed table; a hand run is
+            # deliberate, so it is not deduplicated.
+            idempotency_table=None if get("AWS_SAM_LOCAL") == "true" else get("IDEMPOTENCY_TABLE"),
+            top_n=top_n,
+        )
+
+
+# ------------------------------------------------------------------------------------------- delivery
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How the digest went out."""
+
+    channel: str  # "ses", "sns" or "none" (dry run)
+    message_id: str | None
+    recipients: tuple[str, ...] = ()
+    fallback_reason: str | None = None
+
+
+def deliver_digest(
+    digest: Digest,
+    *,
+    sender: str | None,
+    recipients: tuple[str, ...],
+    topic_arn: str | None,
+    sesv2: Callable[[], Any],
+    sns: Callable[[], Any],
+) -> Delivery:
+    """SES when a sender and recipients are configured; otherwise, or when SES refuses, SNS text.
+
+    `sesv2`/`sns` are client factories, so a run that needs only one creates only one. Raises when
+    neither channel delivered: the invocation fails, and its retry / dead-letter queue takes over.
+    """
+    if sender and recipients:
+        try:
+            message_id = send_email(
+                sesv2(),
+                sender=sender,
+                recipients=recipients,
+                subject=digest.subject,
+                html=digest.html,
+                text=digest.text,
+            )
+            return Delivery("ses", message_id, recipients)
+        except (ClientError, BotoCoreError) as exc:
+            reason = _reason(exc)
+            if not topic_arn:
+                raise
+            log.warning("SES did not send the digest; falling back to SNS", extra={"reason": reason})
+    else:
+        reason = "no SenderEmail configured" if not sender else "no ReportRecipients configured"
+        log.info("no email configuration; sending the digest to the alert topic", extra={"reason": reason})
+    if not topic_arn:  # unreachable when the config was parsed by ReportConfig.from_env
+        raise ConfigError("no SNS topic to fall back to")
+    message_id = publish_text(
+        sns(), topic_arn=topic_arn, subject=digest.subject, text=fallback_text(digest, reason)
+    )
+    return Delivery("sns", message_id, (), reason)
+
+
+def fallback_text(digest: Digest, reason: str) -> str:
+    return (
+        f"This is the plain-text Bedrock usage digest. The HTML email was not sent: {reason}.\n"
+        "To get the HTML digest, set the SenderEmail and ReportRecipients stack parameters and verify the "
+        "addresses in Amazon SES.\n\n" + digest.text
+    )
+
+
+def _reason(exc: ClientError | BotoCoreError) -> str:
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"SES {error.get('Code', 'error')}: {error.get('Message', '')}".strip()
+    return f"SES unreachable: {exc}"
+
+
+# ------------------------------------------------------------------------------------------------ job
+
+
+class ReportBuilder(Protocol):
+    def __call__(
+        self,
+        window: Window,
+        config: ReportConfig,
+        *,
+        session: Any,
+        now: datetime | None,
+        sleep: Callable[[float], None],
+    ) -> Report: ...
+
+
+def pipeline_report(
+    window: Window,
+    config: ReportConfig,
+    *,
+    session: Any,
+    now: datetime | None,
+    sleep: Callable[[float], None],
+) -> Report:
+    """The real report: bedrock_usage.pipeline.run_report with settings from the config."""
+    from .pipeline import ReportSettings, run_report  # the engine; imported when a report is built
+
+    settings = ReportSettings(
+        regions=config.regions,
+        log_group=config.log_group,
+        logs_source=config.logs_source,
+        cost_explorer=config.cost_explorer,
+        budget_usd=config.budget_usd,
+        price_overrides=config.price_overrides,
+    )
+    return run_report(window, settings, session=session, now=now, sleep=sleep)
+
+
+def run_job(
+    job: ReportJob,
+    config: ReportConfig,
+    *,
+    session: Any = None,
+    build_report: ReportBuilder = pipeline_report,
+    now: datetime | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    lambda_context: Any = None,
+) -> dict[str, Any]:
+    """Build, render and deliver one digest; returns a JSON-able summary (also stored for retries)."""
+    if session is None:
+        import boto3
+
+        session = boto3.session.Session(region_name=config.region)
+    recipients = job.recipients or config.recipients
+    executed = False
+
+    def produce(key: dict[str, Any]) -> dict[str, Any]:
+        nonlocal executed
+        executed = True
+        report = build_report(job.window, config, session=session, now=now, sleep=sleep)
+        digest = render_digest(
+            report,
+            dashboard_url=dashboard_link(config.region, config.dashboard_name)
+            if config.dashboard_name
+            else None,
+            insights_url=insights_link(config.region, config.log_group, job.window.hours)
+            if config.log_group
+            else None,
+            top_n=config.top_n,
+        )
+        if job.dry_run:
+            delivery = Delivery("none", None)
+        else:
+            delivery = deliver_digest(
+                digest,
+                sender=config.sender,
+                recipients=recipients,
+                topic_arn=config.topic_arn,
+                sesv2=lambda: session.client("sesv2", region_name=config.region, config=SES_CLIENT_CONFIG),
+                sns=lambda: session.client("sns", region_name=config.region),
+            )
+        return summary(report, digest, delivery, dry_run=job.dry_run)
+
+    key = {"window": job.window.to_dict(), "recipients": sorted(recipients)}
+    if job.dry_run or not config.idempotency_table:
+        if not job.dry_run:
+            log.warning("no IDEMPOTENCY_TABLE: a retry of this window would send the digest again")
+        result = produce(key)
+    else:
+        result = _idempotent(produce, config.idempotency_table, session, lambda_context)(key=key)
+    return {**result, "replayed": not executed}
+
+
+def _idempotent(
+    fn: Callable[[dict[str, Any]], dict[str, Any]], table: str, session: Any, lambda_context: Any
+) -> Callable[..., dict[str, Any]]:
+    """`fn` guarded by a DynamoDB idempotency record keyed on its `key` argument."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_EXPIRY_S, raise_on_no_idempotency_key=True)
+    if lambda_context is not None:
+        # Lets a run that times out mid-send be retried once its remaining time has passed.
+        config.register_lambda_context(lambda_context)
+    persistence = DynamoDBPersistenceLayer(table_name=table, boto3_session=session)
+
+    def send_digest_once(key: dict[str, Any]) -> dict[str, Any]:
+        return fn(key)
+
+    return idempotent_function(
+        send_digest_once, data_keyword_argument="key", persistence_store=persistence, config=config
+    )
+
+
+def summary(report: Report, digest: Digest, delivery: Delivery, *, dry_run: bool) -> dict[str, Any]:
+    """What the invocation returns and logs (JSON-able; stored in the idempotency record)."""
+    result: dict[str, Any] = {
+        "window": report.window.to_dict(),
+        "subject": digest.subject,
+        "html_bytes": digest.html_bytes,
+        "text_bytes": len(digest.text.encode("utf-8")),
+        "delivered_via": delivery.channel,
+        "message_id": delivery.message_id,
+        "recipients": list(delivery.recipients),
+        "fallback_reason": delivery.fallback_reason,
+        "data_source_failures": [f.source for f in report.failures],
+        "invocations": report.totals.invocations,
+        "cost_usd": float(report.cost_usd),
+        "unpriced_invocations": report.unpriced_invocations,
+        "dry_run": dry_run,
+    }
+    if dry_run:
+        result["text"] = digest.text  # a hand run (sam local invoke) shows the digest it would send
+    return result
