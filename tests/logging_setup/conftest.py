@@ -1,0 +1,224 @@
+"""Fixtures for the logging custom resource: moto, a TLS stand-in for CloudFormation's ResponseURL,
+the handler loaded as Lambda loads it, and a way to make Bedrock answer with an error."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import ssl
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from moto import mock_aws
+
+from tests.conftest import ACCOUNT_ID, REGION, FakeLambdaContext, load_event, load_handler_module
+
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/BedrockCloudWatchLoggingRole"
+BUCKET = f"bedrock-logs-{ACCOUNT_ID}"
+LOG_GROUP = "/aws/bedrock/modelinvocations"
+
+# Another team's setup, already in the account before the stack is deployed.
+FOREIGN_CONFIG: dict[str, Any] = {
+    "cloudWatchConfig": {
+        "logGroupName": "/team-a/bedrock",
+        "roleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/TeamABedrockLogging",
+    },
+    "s3Config": {"bucketName": "team-a-bedrock-logs", "keyPrefix": "invocations/"},
+    "textDataDeliveryEnabled": False,
+    "imageDataDeliveryEnabled": False,
+    "embeddingDataDeliveryEnabled": True,
+}
+
+
+@pytest.fixture(scope="session")
+def tls_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A throwaway self-signed certificate for 127.0.0.1 (cert file, key file)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file
+
+
+@dataclass
+class Received:
+    """One PUT that reached the stand-in for the pre-signed ResponseURL."""
+
+    path: str
+    headers: dict[str, str]
+    raw: bytes
+    body: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.body = json.loads(self.raw)
+
+
+class CloudFormationEndpoint:
+    """An HTTPS server on 127.0.0.1 that records what crhelper sends to the ResponseURL."""
+
+    def __init__(self, cert_file: Path, key_file: Path) -> None:
+        self.received: list[Received] = []
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                endpoint.received.append(Received(self.path, dict(self.headers.items()), raw))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet test output
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_file, key_file)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def url(self, request_id: str) -> str:
+        host, port = self.server.server_address[:2]
+        return f"https://{host}:{port}/cfn-response/{request_id}?X-Amz-Signature=test"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def cfn_endpoint(
+    tls_certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[CloudFormationEndpoint]:
+    cert_file, key_file = tls_certificate
+    # crhelper builds ssl.create_default_context(), which loads the CA file named by SSL_CERT_FILE.
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
+    endpoint = CloudFormationEndpoint(cert_file, key_file)
+    yield endpoint
+    endpoint.close()
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """moto for every client, including those the handler creates from boto3's default session."""
+    with mock_aws():
+        boto3.setup_default_session(region_name=REGION)
+        yield
+        boto3.DEFAULT_SESSION = None
+
+
+@pytest.fixture
+def bedrock(aws: None) -> Any:
+    return boto3.client("bedrock", region_name=REGION)
+
+
+@pytest.fixture
+def ssm(aws: None) -> Any:
+    return boto3.client("ssm", region_name=REGION)
+
+
+ErrorInjector = Callable[..., dict[str, int]]
+
+
+@pytest.fixture
+def bedrock_error(aws: None) -> ErrorInjector:
+    """Make a Bedrock operation answer with an AWS error, for clients created after this call.
+
+    moto always accepts Put and never denies access, so the errors Bedrock really sends (ValidationException
+    while IAM propagates; AccessDeniedException) are injected with a botocore `before-call` hook on boto3's
+    default session: the request is still validated against the service model, and the handler code
+    runs unchanged. `times=None` fails every call. Returns a counter of injected failures.
+    """
+
+    def inject(operation: str, code: str, message: str, times: int | None = None) -> dict[str, int]:
+        counter = {"failures": 0}
+
+        def hook(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+            if times is not None and counter["failures"] >= times:
+                return None
+            counter["failures"] += 1
+            status = 403 if code == "AccessDeniedException" else 400
+            http = AWSResponse(f"https://bedrock.{REGION}.amazonaws.com", status, {}, None)
+            return http, {
+                "Error": {"Code": code, "Message": message},
+                "ResponseMetadata": {"HTTPStatusCode": status},
+            }
+
+        assert boto3.DEFAULT_SESSION is not None
+        boto3.DEFAULT_SESSION.events.register(f"before-call.bedrock.{operation}", hook)
+        return counter
+
+    return inject
+
+
+@pytest.fixture
+def handler(aws: None, cfn_endpoint: CloudFormationEndpoint, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """functions/logging_setup/app.py, imported inside moto, with test-sized timings."""
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "INFO")
+    monkeypatch.setenv("CRHELPER_SLEEP_ON_DELETE_SECONDS", "0")
+    monkeypatch.setenv("PUT_RETRY_INITIAL_SECONDS", "0.05")
+    monkeypatch.setenv("PUT_RETRY_MAX_SECONDS", "0.2")
+    monkeypatch.setenv("RESPONSE_RESERVE_SECONDS", "1.5")
+    return load_handler_module("logging_setup")
+
+
+@dataclass
+class Invoker:
+    handler: Any
+    endpoint: CloudFormationEndpoint
+
+    def __call__(self, name: str, remaining_ms: int = 30_000, **changes: Any) -> Received:
+        """Run the handler on events/<name> (with top-level and property changes); return what CFN got."""
+        event = load_event(name)
+        properties = changes.pop("properties", None)
+        event.update(changes)
+        if properties is not None:
+            event["ResourceProperties"] = {**event["ResourceProperties"], **properties}
+            event["ResourceProperties"] = {
+                k: v for k, v in event["ResourceProperties"].items() if v is not None
+            }
+        event["ResponseURL"] = self.endpoint.url(event["RequestId"])
+        before = len(self.endpoint.received)
+        self.handler.lambda_handler(event, FakeLambdaContext(remaining_ms=remaining_ms))
+        new = self.endpoint.received[before:]
+        assert len(new) == 1, f"CloudFormation must get exactly one response, got {len(new)}"
+        return new[0]
+
+
+@pytest.fixture
+def invoke(handler: Any, cfn_endpoint: CloudFormationEndpoint) -> Invoker:
+    return Invoker(handler, cfn_endpoint)

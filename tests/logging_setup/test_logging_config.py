@@ -1,0 +1,328 @@
+"""The library behind the custom resource: strict properties, comparison, bounded retries, saved state."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import boto3
+import pytest
+from bedrock_usage import logging_config as lc
+from botocore.awsrequest import AWSResponse
+from botocore.stub import Stubber
+
+from tests.conftest import REGION, load_event
+from tests.logging_setup.conftest import BUCKET, FOREIGN_CONFIG, LOG_GROUP, ROLE_ARN
+
+EVENT_PROPERTIES = load_event("cfn-create.json")["ResourceProperties"]
+REQUIRED = {"LogGroupName": LOG_GROUP, "RoleArn": ROLE_ARN, "BucketName": BUCKET}
+
+
+class FakeClock:
+    """time.monotonic and time.sleep for retries, without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+# --- properties ------------------------------------------------------------------------------------------
+
+
+def test_event_properties_become_the_logging_config_bedrock_expects() -> None:
+    props = lc.parse_properties({**EVENT_PROPERTIES, "KeyPrefix": "bedrock/", "VideoDataDelivery": "true"})
+
+    assert props.logging_config() == {
+        "cloudWatchConfig": {
+            "logGroupName": LOG_GROUP,
+            "roleArn": ROLE_ARN,
+            "largeDataDeliveryS3Config": {"bucketName": BUCKET, "keyPrefix": "bedrock/"},
+        },
+        "s3Config": {"bucketName": BUCKET, "keyPrefix": "bedrock/"},
+        "textDataDeliveryEnabled": True,
+        "imageDataDeliveryEnabled": False,
+        "embeddingDataDeliveryEnabled": False,
+        "videoDataDeliveryEnabled": True,
+    }
+    assert props.take_over is False
+
+
+def test_defaults_are_text_on_everything_else_off_and_no_take_over() -> None:
+    config = lc.parse_properties(REQUIRED).logging_config()
+
+    assert lc.canonical(config) is not None
+    assert config["textDataDeliveryEnabled"] is True
+    assert not any(config.get(key) for key in lc.FLAG_KEYS if key != "textDataDeliveryEnabled")
+    # Newer members are left out when off, so an older SDK in the Lambda runtime accepts the request.
+    assert "audioDataDeliveryEnabled" not in config
+    assert "keyPrefix" not in config["s3Config"]
+
+
+@pytest.mark.parametrize("value", ["True", "yes", "1", "", " true", True, 1, None])
+def test_a_flag_accepts_only_the_strings_true_and_false(value: Any) -> None:
+    with pytest.raises(lc.PropertyError, match='Property AudioDataDelivery must be "true" or "false"'):
+        lc.parse_properties({**REQUIRED, "AudioDataDelivery": value})
+
+
+@pytest.mark.parametrize("name", ["LogGroupName", "RoleArn", "BucketName"])
+def test_each_destination_is_required(name: str) -> None:
+    props = {key: value for key, value in REQUIRED.items() if key != name}
+
+    with pytest.raises(lc.PropertyError, match=f"Property {name} is required"):
+        lc.parse_properties(props)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("RoleArn", "BedrockCloudWatchLoggingRole", "not an IAM role ARN"),
+        ("RoleArn", "arn:aws:iam::123456789012:user/bob", "not an IAM role ARN"),
+        ("BucketName", "Bedrock_Logs", "not a valid S3 bucket name"),
+        ("LogGroupName", "logs with spaces", "not a valid log group name"),
+        ("KeyPrefix", "x" * 1025, "at most 1024"),
+    ],
+)
+def test_malformed_destinations_are_rejected(name: str, value: str, message: str) -> None:
+    with pytest.raises(lc.PropertyError, match=message):
+        lc.parse_properties({**REQUIRED, name: value})
+
+
+def test_a_misspelt_property_is_rejected_rather_than_silently_defaulted() -> None:
+    with pytest.raises(lc.PropertyError, match="Unknown property TextDataDelivry"):
+        lc.parse_properties({**REQUIRED, "TextDataDelivry": "false"})
+
+
+# --- comparing and describing ----------------------------------------------------------------------------
+
+
+def test_canonical_treats_missing_prefixes_and_flags_as_empty_and_off() -> None:
+    put = lc.parse_properties(REQUIRED).logging_config()
+    read_back = {
+        **put,
+        "s3Config": {"bucketName": BUCKET, "keyPrefix": ""},
+        "audioDataDeliveryEnabled": False,
+        "videoDataDeliveryEnabled": False,
+    }
+
+    assert lc.canonical(put) == lc.canonical(read_back)
+    assert lc.canonical({}) is None
+    assert lc.canonical(None) is None
+
+
+def test_same_destinations_ignores_flags_but_not_buckets() -> None:
+    ours = lc.parse_properties(REQUIRED).logging_config()
+
+    assert lc.same_destinations(ours, {**ours, "imageDataDeliveryEnabled": True})
+    assert not lc.same_destinations(ours, {**ours, "s3Config": {"bucketName": "other-bucket"}})
+    assert not lc.same_destinations(ours, FOREIGN_CONFIG)
+
+
+def test_refusal_names_destinations_and_parameter_even_when_names_are_long() -> None:
+    config = {"cloudWatchConfig": {"logGroupName": "/" + "g" * 500, "roleArn": ROLE_ARN}}
+
+    reason = lc.refusal_reason(config)
+
+    assert len(reason) <= lc.REASON_MAX
+    assert "log group /ggg" in reason
+    assert reason.endswith("(it is put back on stack delete).")
+    assert "TakeOverExistingLogging=true" in reason
+
+
+def test_short_reason_keeps_the_beginning_on_one_line() -> None:
+    text = "first line\n" + "word " * 100
+
+    reason = lc.short_reason(text)
+
+    assert len(reason) == lc.REASON_MAX
+    assert reason.startswith("first line word")
+    assert "\n" not in reason
+
+
+# --- retry with backoff (Stubber: botocore validates each request against the service model) ----------
+
+
+def stubbed_bedrock() -> tuple[Any, Stubber]:
+    client = boto3.client("bedrock", region_name=REGION)
+    return client, Stubber(client)
+
+
+def test_validation_errors_are_retried_with_growing_capped_delays_until_put_succeeds() -> None:
+    bedrock, stub = stubbed_bedrock()
+    config = lc.parse_properties(REQUIRED).logging_config()
+    for _ in range(6):
+        stub.add_client_error(
+            "put_model_invocation_logging_configuration",
+            "ValidationException",
+            "Failed to validate permissions",
+        )
+    stub.add_response("put_model_invocation_logging_configuration", {}, {"loggingConfig": config})
+    clock = FakeClock()
+    policy = lc.RetryPolicy(initial_delay=2, max_delay=10, multiplier=2)
+
+    with stub:
+        attempts = lc.put_config(
+            bedrock, config, deadline=clock.now + 300, policy=policy, clock=clock, sleep=clock.sleep
+        )
+
+    assert attempts == 7
+    nominal = [2, 4, 8, 10, 10, 10]
+    assert len(clock.sleeps) == len(nominal)
+    for slept, delay in zip(clock.sleeps, nominal, strict=True):
+        assert delay / 2 <= slept <= delay  # jittered
+    stub.assert_no_pending_responses()
+
+
+def test_validation_errors_stop_at_the_deadline_with_a_clear_reason() -> None:
+    bedrock, stub = stubbed_bedrock()
+    config = lc.parse_properties(REQUIRED).logging_config()
+    for _ in range(100):
+        stub.add_client_error(
+            "put_model_invocation_logging_configuration",
+            "ValidationException",
+            "Failed to validate permissions for log group",
+        )
+    clock = FakeClock()
+    deadline = clock.now + 60
+
+    with stub, pytest.raises(lc.ConfigRejected) as failure:
+        lc.put_config(
+            bedrock, config, deadline=deadline, policy=lc.RetryPolicy(), clock=clock, sleep=clock.sleep
+        )
+
+    assert clock.now <= deadline
+    reason = str(failure.value)
+    assert reason.startswith("Bedrock rejected the logging configuration as invalid for")
+    assert f"({len(clock.sleeps) + 1} attempts;" in reason
+    assert reason.endswith("Failed to validate permissions for log group")
+
+
+def test_access_denied_is_not_retried() -> None:
+    bedrock, stub = stubbed_bedrock()
+    stub.add_client_error(
+        "put_model_invocation_logging_configuration",
+        "AccessDeniedException",
+        "not authorized to perform: bedrock:PutModelInvocationLoggingConfiguration",
+        http_status_code=403,
+    )
+    clock = FakeClock()
+
+    with stub, pytest.raises(lc.LoggingSetupError, match="AccessDeniedException on PutModelInvocation"):
+        lc.put_config(
+            bedrock,
+            lc.parse_properties(REQUIRED).logging_config(),
+            deadline=clock.now + 300,
+            policy=lc.RetryPolicy(),
+            clock=clock,
+            sleep=clock.sleep,
+        )
+    assert clock.sleeps == []
+
+
+# --- saved state and Delete edge cases (moto) -----------------------------------------------------------
+
+
+def test_state_parameter_is_per_stack_instance() -> None:
+    stack_id = load_event("cfn-create.json")["StackId"]
+
+    assert lc.state_parameter_name(stack_id) == (
+        "/bedrock-usage-monitor/bedrock-usage-monitor/5b6a9f10-cd2e-11ef-9a1b-0e2d8f7c1a23/previous-logging-config"
+    )
+    with pytest.raises(lc.LoggingSetupError, match="not a CloudFormation stack ARN"):
+        lc.state_parameter_name("my-stack")
+
+
+def test_state_round_trips_through_ssm(ssm: Any) -> None:
+    store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")
+    state = lc.SavedState("id-1", FOREIGN_CONFIG, lc.parse_properties(REQUIRED).logging_config())
+
+    assert store.load() is None
+    store.save(state)
+    assert store.load() == state
+    store.delete()
+    store.delete()  # already gone: fine
+    assert store.load() is None
+
+
+def test_when_the_previous_destinations_are_gone_delete_turns_logging_off_and_keeps_the_copy(
+    bedrock: Any, ssm: Any
+) -> None:
+    """The Put of the previous configuration is made to fail validation with a `before-call` hook on this
+    client (moto would accept it); Delete must not block the stack delete, and must lose nothing."""
+    props = lc.parse_properties(REQUIRED)
+    store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
+    clock = FakeClock()
+    timing = lc.Timing(deadline=clock.now + 200, clock=clock, sleep=clock.sleep, restore_budget=30)
+    lc.apply(bedrock, store, replace(props, take_over=True), physical_id="id-1", timing=timing)
+
+    def reject_previous(params: dict[str, Any], **_: Any) -> Any:
+        if (
+            json.loads(params["body"])["loggingConfig"]["cloudWatchConfig"]["logGroupName"]
+            != "/team-a/bedrock"
+        ):
+            return None
+        error = {"Error": {"Code": "ValidationException", "Message": "role TeamABedrockLogging not found"}}
+        return AWSResponse("https://bedrock", 400, {}, None), error
+
+    bedrock.meta.events.register(
+        "before-call.bedrock.PutModelInvocationLoggingConfiguration", reject_previous
+    )
+
+    result = lc.remove(bedrock, store, props, physical_id="id-1", timing=timing)
+
+    assert result.action == "restore-failed"
+    assert store.name in result.detail
+    assert lc.get_config(bedrock) is None
+    saved = store.load()
+    assert saved is not None
+    assert saved.previous == FOREIGN_CONFIG
+    assert clock.now - 1000 <= 30 + 1
+
+
+def test_delete_for_a_resource_id_that_is_not_the_live_one_changes_nothing(bedrock: Any, ssm: Any) -> None:
+    props = lc.parse_properties(REQUIRED)
+    store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")
+    clock = FakeClock()
+    timing = lc.Timing(deadline=clock.now + 100, clock=clock, sleep=clock.sleep)
+    lc.apply(bedrock, store, props, physical_id="live-id", timing=timing)
+
+    result = lc.remove(bedrock, store, props, physical_id="old-id", timing=timing)
+
+    assert result.action == "other-resource"
+    assert lc.canonical(lc.get_config(bedrock)) == lc.canonical(props.logging_config())
+    assert store.load() is not None
+
+
+# --- settings --------------------------------------------------------------------------------------------
+
+
+def test_settings_default_for_a_real_deploy_and_reject_nonsense() -> None:
+    settings = lc.HandlerSettings.from_env({})
+    assert settings.reserve_seconds == 20
+    assert settings.log_level == "INFO"
+
+    custom = lc.HandlerSettings.from_env(
+        {"PUT_RETRY_INITIAL_SECONDS": "0.5", "POWERTOOLS_LOG_LEVEL": "debug"}
+    )
+    assert custom.retry.initial_delay == 0.5
+    assert custom.log_level == "DEBUG"
+
+    with pytest.raises(lc.LoggingSetupError, match="RESPONSE_RESERVE_SECONDS"):
+        lc.HandlerSettings.from_env({"RESPONSE_RESERVE_SECONDS": "soon"})
+    with pytest.raises(lc.LoggingSetupError, match="POWERTOOLS_LOG_LEVEL"):
+        lc.HandlerSettings.from_env({"POWERTOOLS_LOG_LEVEL": "LOUD"})
+
+
+def test_timing_keeps_the_reserve_back_from_the_remaining_time() -> None:
+    clock = FakeClock()
+    timing = lc.HandlerSettings(reserve_seconds=20).timing(300_000, clock=clock)
+
+    assert timing.deadline == clock.now + 280
