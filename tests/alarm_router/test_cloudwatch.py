@@ -16,6 +16,7 @@ import pytest
 from bedrock_usage.alarms.cloudwatch import (
     ModelValue,
     alarm_started,
+    child_alarms,
     metric_widget,
     top_models,
     top_models_query,
@@ -190,6 +191,7 @@ def test_alarm_started_is_the_last_transition_into_alarm(cloudwatch: Any) -> Non
     request = {
         "AlarmName": "Bedrock-HighInputTokenUsage",
         "HistoryItemType": "StateUpdate",
+        "AlarmTypes": ["MetricAlarm", "CompositeAlarm"],
         "EndDate": resolved + timedelta(seconds=1),
         "ScanBy": "TimestampDescending",
         "MaxRecords": 50,
@@ -220,3 +222,51 @@ def test_alarm_started_is_none_when_history_has_no_alarm_entry(cloudwatch: Any) 
             "describe_alarm_history", {"AlarmHistoryItems": [history_item(resolved, "ALARM", "OK")]}
         )
         assert alarm_started(cloudwatch, "Bedrock-HighInputTokenUsage", before=resolved) is None
+
+
+CLIENT_ERRORS_ALARM: dict[str, Any] = {
+    "AlarmName": "Bedrock-ClientErrors",
+    "AlarmArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:Bedrock-ClientErrors",
+    "AlarmDescription": "More than 10 Bedrock client errors (4xx, all models) in 5 minutes.",
+    "StateValue": "ALARM",
+    "StateReason": (
+        "Threshold Crossed: 1 out of the last 1 datapoints [37.0 (28/11/26 18:20:00)] was greater than the "
+        "threshold (10.0) (minimum 1 datapoint for OK -> ALARM transition)."
+    ),
+    "StateUpdatedTimestamp": datetime(2026, 11, 28, 18, 25, 3, tzinfo=UTC),
+    "EvaluationPeriods": 1,
+    "DatapointsToAlarm": 1,
+    "Threshold": 10.0,
+    "ComparisonOperator": "GreaterThanThreshold",
+    "TreatMissingData": "notBreaching",
+    "Metrics": [
+        {
+            "Id": "q1",
+            "Expression": 'SELECT SUM(InvocationClientErrors) FROM SCHEMA("AWS/Bedrock", ModelId)',
+            "Label": "Client errors per 5 minutes, all models",
+            "ReturnData": True,
+            "Period": 300,
+        }
+    ],
+}
+
+
+def test_composite_children_are_read_with_one_describe_alarms(cloudwatch: Any) -> None:
+    """Given Bedrock-HighErrorRate (composite) triggered by Bedrock-ClientErrors, its metric is found."""
+    composite = alarm("sns-alarm-composite.json")
+    with Stubber(cloudwatch) as stub:
+        stub.add_response(
+            "describe_alarms",
+            {"MetricAlarms": [CLIENT_ERRORS_ALARM], "CompositeAlarms": []},
+            {"AlarmNames": ["Bedrock-ClientErrors"], "AlarmTypes": ["MetricAlarm"]},
+        )
+        [child] = child_alarms(cloudwatch, composite)
+    assert child.name == "Bedrock-ClientErrors"
+    assert child.trigger.kind == "insights"
+    assert child.trigger.metric_name == "InvocationClientErrors"
+    assert child.trigger.period == 300
+    assert [d.value for d in child.observed] == [37.0]
+    assert top_models_query(child) == (
+        'SELECT SUM(InvocationClientErrors) FROM SCHEMA("AWS/Bedrock", ModelId) '
+        "GROUP BY ModelId ORDER BY SUM() DESC LIMIT 5"
+    )

@@ -21,6 +21,7 @@ from botocore.stub import ANY, Stubber
 from moto import mock_aws
 from moto.ses.models import ses_backends
 
+from tests.alarm_router.test_cloudwatch import CLIENT_ERRORS_ALARM
 from tests.conftest import ACCOUNT_ID, REGION, load_event, load_handler_module
 
 SENDER = "bedrock-alerts@example.com"
@@ -31,7 +32,8 @@ ROUTING = (
 ALARM_EVENTS = {
     "sns-alarm-insights.json": ("ml@example.com",),
     "sns-alarm-single.json": ("ml@example.com",),
-    "sns-alarm-math.json": ("oncall@example.com", "ml@example.com"),
+    "sns-alarm-math.json": ("ml@example.com",),
+    "sns-alarm-composite.json": ("oncall@example.com", "ml@example.com"),
     "sns-alarm-anomaly.json": ("ml@example.com",),
 }
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -44,6 +46,10 @@ class World:
     cloudwatch: Any
     stub: Stubber
     requests: list[dict[str, Any]] = field(default_factory=list)  # SendEmail requests as sent
+    cw_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # CloudWatch requests as sent
+
+    def stub_requests(self, operation: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.cw_calls if name == operation]
 
     def sent(self) -> list[Any]:
         return list(ses_backends[ACCOUNT_ID][REGION].sent_messages)
@@ -68,6 +74,10 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         state = World(app, sesv2, cloudwatch, Stubber(cloudwatch))
         sesv2.meta.events.register(
             "provide-client-params.sesv2.SendEmail", lambda params, **_: state.requests.append(params)
+        )
+        cloudwatch.meta.events.register(
+            "provide-client-params.cloudwatch",
+            lambda params, model, **_: state.cw_calls.append((model.name, dict(params))),
         )
         with state.stub:
             yield state
@@ -111,6 +121,13 @@ def test_each_alarm_kind_becomes_one_routed_email_with_graph(
 ) -> None:
     if name == "sns-alarm-math.json":
         stub_math_enrichment(world.stub)
+    elif name == "sns-alarm-composite.json":
+        world.stub.add_response(
+            "describe_alarms",
+            {"MetricAlarms": [CLIENT_ERRORS_ALARM]},
+            {"AlarmNames": ["Bedrock-ClientErrors"], "AlarmTypes": ["MetricAlarm"]},
+        )
+        stub_alarm_enrichment(world.stub, [("us.anthropic.claude-sonnet-4-5-20250929-v1:0", 30.0)])
     else:
         stub_alarm_enrichment(world.stub, [("us.anthropic.claude-sonnet-4-5-20250929-v1:0", 180000.0)])
     result = world.run(load_event(name), lambda_context)
@@ -173,6 +190,7 @@ def test_resolved_email_says_how_long_the_alarm_lasted(world: World, lambda_cont
         {
             "AlarmName": "Bedrock-HighInputTokenUsage",
             "HistoryItemType": "StateUpdate",
+            "AlarmTypes": ["MetricAlarm", "CompositeAlarm"],
             "EndDate": datetime(2026, 11, 28, 19, 17, 41, 228000, tzinfo=UTC) + timedelta(seconds=1),
             "ScanBy": "TimestampDescending",
             "MaxRecords": 50,
@@ -319,3 +337,37 @@ def test_bad_routing_setting_fails_loudly(
     monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch))
     with pytest.raises(ValueError, match="not an email address"):
         app.handler(load_event("sns-budget.json"), lambda_context)
+
+
+def test_composite_alarm_email_shows_the_child_metric_and_models(world: World, lambda_context: Any) -> None:
+    world.stub.add_response(
+        "describe_alarms",
+        {"MetricAlarms": [CLIENT_ERRORS_ALARM]},
+        {"AlarmNames": ["Bedrock-ClientErrors"], "AlarmTypes": ["MetricAlarm"]},
+    )
+    stub_alarm_enrichment(
+        world.stub, [("amazon.nova-lite-v1:0", 30.0), ("global.anthropic.claude-opus-4-6-v1", 7.0)]
+    )
+    world.run(load_event("sns-alarm-composite.json"), lambda_context)
+    [sent] = world.sent()
+    assert sent.subject == "ALARM: Bedrock-HighErrorRate - Client errors 37 > 10"
+    assert "Triggered by Bedrock-ClientErrors" in sent.body
+    assert "amazon.nova-lite-v1:0" in sent.body
+    widget = json.loads(world.stub_requests("GetMetricWidgetImage")[0]["MetricWidget"])
+    assert "InvocationClientErrors" in widget["metrics"][0][0]["expression"]
+
+
+def test_composite_alarm_without_child_details_still_names_the_children(
+    world: World, lambda_context: Any
+) -> None:
+    world.stub.add_client_error("describe_alarms", "AccessDenied", "not allowed", 403)
+    result = world.run(load_event("sns-alarm-composite.json"), lambda_context)
+    [sent] = world.sent()
+    assert sent.subject == "ALARM: Bedrock-HighErrorRate - triggered by Bedrock-ClientErrors"
+    assert (
+        'ALARM("Bedrock-ClientErrors") OR ALARM("Bedrock-ServerErrors")'
+        in world.requests[0]["Content"]["Simple"]["Body"]["Text"]["Data"]
+    )
+    assert result["results"][0]["enrichmentFailures"] == [
+        "the triggering child alarm's metric (CloudWatch DescribeAlarms failed)"
+    ]

@@ -195,3 +195,23 @@ def test_unknown_state_is_forwarded() -> None:
     forwarded = parse_message(json.dumps(data))
     assert isinstance(forwarded, ForwardedNotification)
     assert "PANIC" in forwarded.note
+
+
+def test_composite_alarm_has_a_rule_and_triggering_children() -> None:
+    """Composite alarms carry AlarmRule and TriggeringChildren instead of a Trigger."""
+    alarm = parse_record(record_of("sns-alarm-composite.json"))
+    assert isinstance(alarm, AlarmNotification)
+    assert alarm.trigger.kind == "composite"
+    assert alarm.trigger.rule == 'ALARM("Bedrock-ClientErrors") OR ALARM("Bedrock-ServerErrors")'
+    [child] = alarm.trigger.children
+    assert (child.name, child.state) == ("Bedrock-ClientErrors", "ALARM")
+    assert child.since == datetime(2026, 11, 28, 18, 25, 3, 114000, tzinfo=UTC)
+
+
+def test_composite_children_listed_as_plain_strings_are_accepted() -> None:
+    """The CloudWatch docs' schema lists TriggeringChildren as [String]."""
+    data = message_of("sns-alarm-composite.json")
+    data["TriggeringChildren"] = ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:Bedrock-ServerErrors"]
+    alarm = parse_message(json.dumps(data))
+    assert isinstance(alarm, AlarmNotification)
+    assert [c.name for c in alarm.trigger.children] == ["Bedrock-ServerErrors"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bedrock_usage.alarms.notification import AlarmNotification, MetricRef
+from bedrock_usage.alarms.notification import AlarmNotification, MetricRef, metric_alarm
 
 BEDROCK_NAMESPACE = "AWS/Bedrock"
 _INSIGHTS_FUNCTION = {
@@ -157,6 +157,8 @@ def alarm_started(
     request: dict[str, Any] = {
         "AlarmName": alarm_name,
         "HistoryItemType": "StateUpdate",
+        # without AlarmTypes only metric alarms are searched; composite alarms notify too
+        "AlarmTypes": ["MetricAlarm", "CompositeAlarm"],
         "EndDate": before + timedelta(seconds=1),
         "ScanBy": "TimestampDescending",
         "MaxRecords": 50,
@@ -186,3 +188,13 @@ def _entered_alarm(item: dict[str, Any]) -> bool:
             return False
         old_state, new_state = match.groups()
     return new_state == "ALARM" and old_state != "ALARM"
+
+
+def child_alarms(cloudwatch: Any, alarm: AlarmNotification) -> tuple[AlarmNotification, ...]:
+    """A composite alarm's triggering children, with their metrics, from one DescribeAlarms call."""
+    names = [child.name for child in alarm.trigger.children][:100]  # DescribeAlarms takes up to 100 names
+    if not names:
+        return ()
+    response = cloudwatch.describe_alarms(AlarmNames=names, AlarmTypes=["MetricAlarm"])
+    found = (metric_alarm(item) for item in response.get("MetricAlarms", []))
+    return tuple(child for child in found if child is not None)

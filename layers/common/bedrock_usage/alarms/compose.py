@@ -66,6 +66,7 @@ class Extras:
     models: tuple[ModelValue, ...] | None = None
     graph: bytes | None = None
     started: datetime | None = None  # when the alarm went into ALARM (for OK transitions)
+    child: AlarmNotification | None = None  # a composite alarm's triggering child, with its metric
     missing: tuple[str, ...] = field(default=())  # what could not be fetched, said in the email
 
 
@@ -192,13 +193,19 @@ def _subject(text: str) -> str:
 
 def alarm_view(alarm: AlarmNotification, extras: Extras, now: datetime) -> dict[str, Any]:
     """Everything the alarm templates show, computed here so templates only lay it out."""
-    trigger = alarm.trigger
+    composite = alarm.trigger if alarm.trigger.kind == "composite" else None
+    # A composite alarm has no metric of its own: show the metric of the child that triggered it.
+    source = extras.child if composite and extras.child else alarm
+    trigger = source.trigger
     words, symbol = _COMPARISONS.get(trigger.comparison, (trigger.comparison or "compared with", "vs"))
-    newest = latest_datapoint(alarm.observed)
+    newest = latest_datapoint(source.observed)
     latest = newest.value if newest else None
-    what = metric_label(trigger)
-    if trigger.kind == "anomaly":
-        lower, upper = alarm.band or (None, None)
+    what = metric_label(trigger) if trigger.kind != "composite" else "The alarm rule"
+    children = ", ".join(child.name for child in composite.children) if composite else ""
+    if trigger.kind == "composite":
+        limit, limit_short = f"its rule {trigger.rule}", "rule"
+    elif trigger.kind == "anomaly":
+        lower, upper = source.band or (None, None)
         if lower is not None and upper is not None:
             limit, limit_short = (
                 f"the expected band {number(lower)} to {number(upper)}",
@@ -238,6 +245,9 @@ def alarm_view(alarm: AlarmNotification, extras: Extras, now: datetime) -> dict[
     else:
         headline = f"{what} has not enough data to evaluate the alarm."
     headline = headline if headline.endswith(".") else headline + "."
+    if composite and state == "ALARM":
+        lead = f"Triggered by {children or 'a child alarm'}"
+        headline = f"{lead}: {headline}" if source is not alarm else f"{lead} (rule {composite.rule})."
     periods = ""
     if trigger.evaluation_periods:
         needed = trigger.datapoints_to_alarm or trigger.evaluation_periods
@@ -270,9 +280,17 @@ def alarm_view(alarm: AlarmNotification, extras: Extras, now: datetime) -> dict[
         subject = (
             f"ALARM: {alarm.name}{observed} {symbol} {limit_short}" if observed else f"ALARM: {alarm.name}"
         )
+        if composite and not observed and children:
+            subject = f"ALARM: {alarm.name} - triggered by {children}"
     else:
         subject = f"{state}: {alarm.name}"
     metric_rows = []
+    if composite:
+        metric_rows.append(("Rule", composite.rule or ""))
+        if children:
+            metric_rows.append(("Triggered by", children))
+    if source is not alarm:
+        metric_rows.append(("Child alarm", source.name))
     if trigger.namespace:
         metric_rows.append(("Namespace", trigger.namespace))
     if trigger.metric:
@@ -299,9 +317,10 @@ def alarm_view(alarm: AlarmNotification, extras: Extras, now: datetime) -> dict[
         "reason": alarm.reason,
         "what": what,
         "observed": number(latest) if latest is not None else None,
+        "composite": composite is not None,
         "observed_at": newest.at if newest else None,
         "datapoints": [number(d.value) for d in alarm.observed],
-        "comparison": f"{symbol} {limit_short}",
+        "comparison": f"{symbol} {limit_short}" if trigger.kind != "composite" else "rule true",
         "limit": limit,
         "ratio": ratio,
         "changed": when(alarm.state_change_time),

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any, Literal
 
 ALARM_STATES = ("ALARM", "OK", "INSUFFICIENT_DATA")
-TriggerKind = Literal["metric", "math", "insights", "anomaly"]
+TriggerKind = Literal["metric", "math", "insights", "anomaly", "composite"]
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,19 @@ class AlarmQuery:
 
 
 @dataclass(frozen=True)
+class ChildAlarm:
+    """A composite alarm's triggering child, as listed in TriggeringChildren."""
+
+    name: str
+    arn: str | None = None
+    state: str | None = None
+    since: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Trigger:
+    """What the alarm evaluates. Composite alarms have a rule and triggering children instead of metrics."""
+
     kind: TriggerKind
     comparison: str
     threshold: float | None = None
@@ -62,6 +74,8 @@ class Trigger:
     evaluation_periods: int | None = None
     datapoints_to_alarm: int | None = None
     treat_missing_data: str | None = None
+    rule: str | None = None
+    children: tuple[ChildAlarm, ...] = ()
 
     @property
     def returned(self) -> AlarmQuery | None:
@@ -233,11 +247,11 @@ def _alarm(data: dict[str, Any], message: str, envelope: Envelope) -> Notificati
             name,
             envelope,
         )
-    trigger = _trigger(data.get("Trigger"))
+    trigger = _composite(data) if data.get("AlarmRule") else _trigger(data.get("Trigger"))
     if trigger is None:
         return ForwardedNotification(
             message,
-            "The alarm notification has no usable Trigger (a composite alarm, or a cut-off message).",
+            "The alarm notification has no usable Trigger (cut off, or an alarm kind we do not know).",
             name,
             envelope,
         )
@@ -261,6 +275,56 @@ def _alarm(data: dict[str, Any], message: str, envelope: Envelope) -> Notificati
         observed=observed_datapoints(reason),
         band=anomaly_band(reason) if trigger.kind == "anomaly" else None,
         envelope=envelope,
+    )
+
+
+def _composite(data: dict[str, Any]) -> Trigger:
+    children = []
+    for child in data.get("TriggeringChildren") or []:
+        if isinstance(child, str):  # the docs' schema says [String]; real messages carry objects
+            children.append(
+                ChildAlarm(name=_alarm_name(child), arn=child if child.startswith("arn:") else None)
+            )
+        elif isinstance(child, dict) and child.get("Arn"):
+            raw_state = child.get("State")
+            state: dict[str, Any] = raw_state if isinstance(raw_state, dict) else {}
+            children.append(
+                ChildAlarm(
+                    name=_alarm_name(str(child["Arn"])),
+                    arn=str(child["Arn"]),
+                    state=_str(state.get("Value")),
+                    since=parse_time(_str(state.get("Timestamp"))),
+                )
+            )
+    return Trigger(kind="composite", comparison="", rule=str(data["AlarmRule"]), children=tuple(children))
+
+
+def _alarm_name(arn_or_name: str) -> str:
+    return arn_or_name.split(":alarm:", 1)[1] if ":alarm:" in arn_or_name else arn_or_name
+
+
+def metric_alarm(data: dict[str, Any]) -> AlarmNotification | None:
+    """A MetricAlarm from DescribeAlarms (API casing) as a notification-like value; None if unreadable."""
+    trigger = _trigger(data)
+    if trigger is None or not data.get("AlarmName"):
+        return None
+    arn = _str(data.get("AlarmArn"))
+    partition, region = _arn_partition_region(arn)
+    reason = _str(data.get("StateReason")) or ""
+    updated = data.get("StateUpdatedTimestamp")
+    return AlarmNotification(
+        name=str(data["AlarmName"]),
+        new_state=str(data.get("StateValue") or "ALARM"),
+        old_state=None,
+        reason=reason,
+        trigger=trigger,
+        description=_str(data.get("AlarmDescription")),
+        arn=arn,
+        region=region,
+        partition=partition or "aws",
+        state_change_time=updated.astimezone(UTC) if isinstance(updated, datetime) else None,
+        observed=observed_datapoints(reason),
+        band=anomaly_band(reason) if trigger.kind == "anomaly" else None,
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bedrock_usage.alarms.cloudwatch import alarm_started, top_models, widget_image
+from bedrock_usage.alarms.cloudwatch import alarm_started, child_alarms, top_models, widget_image
 from bedrock_usage.alarms.compose import Extras, compose, console_links
 from bedrock_usage.alarms.notification import (
     AlarmNotification,
@@ -96,15 +96,24 @@ def kind_of(notification: Notification) -> str:
 def enrich(cloudwatch: Any, alarm: AlarmNotification, *, now: datetime, logger: Any) -> Extras:
     """Models, graph and start time from CloudWatch; each failure is logged and named, never fatal."""
     missing: list[str] = []
-    models = graph = started = None
-    if alarm.new_state == "ALARM":
+    models = graph = started = child = None
+    if alarm.new_state == "ALARM" and alarm.trigger.kind == "composite":
         try:
-            models = top_models(cloudwatch, alarm, now=now)
+            child = next(iter(child_alarms(cloudwatch, alarm)), None)
+        except _AWS_ERRORS as error:
+            logger.warning(
+                "reading the child alarms failed", extra={"alarm": alarm.name, "error": str(error)}
+            )
+            missing.append("the triggering child alarm's metric (CloudWatch DescribeAlarms failed)")
+    measured = child or alarm  # a composite alarm is shown through its triggering child
+    if alarm.new_state == "ALARM" and measured.trigger.kind != "composite":
+        try:
+            models = top_models(cloudwatch, measured, now=now)
         except _AWS_ERRORS as error:
             logger.warning("per-model query failed", extra={"alarm": alarm.name, "error": str(error)})
             missing.append("the per-model breakdown (CloudWatch query failed)")
         try:
-            graph = widget_image(cloudwatch, alarm)
+            graph = widget_image(cloudwatch, measured)
         except (*_AWS_ERRORS, ValueError, KeyError) as error:
             logger.warning("metric graph failed", extra={"alarm": alarm.name, "error": str(error)})
             missing.append("the graph (CloudWatch GetMetricWidgetImage failed)")
@@ -114,7 +123,7 @@ def enrich(cloudwatch: Any, alarm: AlarmNotification, *, now: datetime, logger: 
         except _AWS_ERRORS as error:
             logger.warning("alarm history failed", extra={"alarm": alarm.name, "error": str(error)})
             missing.append("how long the alarm lasted (alarm history unavailable)")
-    return Extras(models=models, graph=graph, started=started, missing=tuple(missing))
+    return Extras(models=models, graph=graph, started=started, child=child, missing=tuple(missing))
 
 
 def route_record(
