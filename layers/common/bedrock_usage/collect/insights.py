@@ -1,0 +1,205 @@
+"""Per-caller usage and failures from the invocation log group, with one CloudWatch Logs Insights query.
+
+One `StartQuery` per report groups by (caller, model, errorCode): summing over errorCode gives calls and
+tokens per caller and model; summing over caller and model gives failures by errorCode. So one query
+does both jobs, and a second one is not needed.
+
+Token counts when fields are hidden. Logs Insights discovers at most 200 fields of a JSON event
+(REFERENCE.md §1). The token counts come *after* the request and response bodies (`input.inputBodyJson`
+precedes `input.inputTokenCount`; `output.outputBodyJson` precedes `output.outputTokenCount`), so with
+text delivery on a large body pushes them out of reach. The query therefore uses the discovered field when
+there is one and otherwise `parse`s `@message` with a regex. The regexes are anchored to the record's own
+keys, not to look-alikes inside the bodies:
+- `output.outputBodyJson` can hold the same key names: an InvokeModelWithResponseStream body is the array
+  of stream chunks, whose last chunk carries `amazon-bedrock-invocationMetrics` with `inputTokenCount`,
+  `outputTokenCount` and cache counts; a tool-use input is a JSON object the model wrote.
+- Input fields: the LAST match that still precedes the top-level output section, which starts
+  `"output":{"outputContentType"` (a Converse body's own `"output":{"message"` does not match that).
+  The record's counts are the last keys of its input object, so nothing of the request body follows them.
+- `outputTokenCount`: the LAST match in the message. It is the last key of the output object, and what
+  follows the output (requestMetadata, inferenceRegion, ...) has only string values, which `(\\d+)` skips.
+`identity.arn`, `modelId` and `errorCode` come before both bodies, so they are always among the
+discovered fields and are used as such.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from bedrock_usage.model import Counts, Usage, Window
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "logs-insights"
+RESULT_LIMIT = 10_000  # StartQuery/GetQueryResults return at most 10,000 rows
+NO_ERROR = "-"
+UNKNOWN = "unknown"
+
+_OUTPUT_SECTION = r'[\s\S]*?"output"\s*:\s*\{\s*"outputContentType"'
+
+
+def _input_field(key: str, name: str) -> str:
+    return rf'parse @message /^[\s\S]*"{key}"\s*:\s*(?<{name}>\d+){_OUTPUT_SECTION}/'
+
+
+QUERY = "\n".join(
+    [
+        'filter schemaType = "ModelInvocationLog"',
+        "| " + _input_field("inputTokenCount", "rxInput"),
+        "| " + _input_field("cacheReadInputTokenCount", "rxCacheRead"),
+        "| " + _input_field("cacheWriteInputTokenCount", "rxCacheWrite"),
+        r'| parse @message /^[\s\S]*"outputTokenCount"\s*:\s*(?<rxOutput>\d+)/',
+        f'| fields coalesce(identity.arn, "{UNKNOWN}") as caller, coalesce(modelId, "{UNKNOWN}") as model,'
+        f' coalesce(errorCode, "{NO_ERROR}") as error_code,'
+        " coalesce(input.inputTokenCount, rxInput, 0) as in_tokens,"
+        " coalesce(output.outputTokenCount, rxOutput, 0) as out_tokens,"
+        " coalesce(input.cacheReadInputTokenCount, rxCacheRead, 0) as cache_read,"
+        " coalesce(input.cacheWriteInputTokenCount, rxCacheWrite, 0) as cache_write",
+        "| stats count(*) as calls, sum(in_tokens) as input_tokens, sum(out_tokens) as output_tokens,"
+        " sum(cache_read) as cache_read_tokens, sum(cache_write) as cache_write_tokens"
+        " by caller, model, error_code",
+        f"| limit {RESULT_LIMIT}",
+    ]
+)
+
+RUNNING = frozenset({"Scheduled", "Running"})
+FAILED = frozenset({"Failed", "Cancelled", "Timeout", "Unknown"})
+
+# errorCode -> Counts field, by the HTTP status botocore's bedrock-runtime model gives each error:
+# 429 throttling, 5xx server; every other code (4xx, or one we do not know) is a client error.
+THROTTLE_CODES = frozenset({"ThrottlingException", "ModelNotReadyException"})
+SERVER_CODES = frozenset({"InternalServerException", "ServiceUnavailableException"})
+
+
+class InsightsError(RuntimeError):
+    """The Logs Insights query failed, was cancelled, or did not finish in time."""
+
+
+def collect_insights(
+    logs: Any,
+    window: Window,
+    log_group: str,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    timeout_s: float = 120,
+    clock: Callable[[], float] = time.monotonic,
+) -> Usage:
+    """Calls, tokens and failures per caller and model in `window`, from the invocation log group.
+
+    Raises InsightsError when the query fails or outlasts `timeout_s` (it is stopped first), and botocore's
+    ClientError when Logs refuses the call (missing group, access denied, too many concurrent queries).
+    """
+    usage = Usage(window=window, source=SOURCE)
+    started = logs.start_query(
+        logGroupName=log_group,
+        # Epoch seconds; Logs Insights has second resolution here, so the end second is included.
+        startTime=int(window.start.timestamp()),
+        endTime=int(window.end.timestamp()),
+        queryString=QUERY,
+        limit=RESULT_LIMIT,
+    )
+    query_id = started["queryId"]
+    response = _wait(logs, query_id, sleep=sleep, timeout_s=timeout_s, clock=clock)
+    rows = response.get("results", [])
+    for row in rows:
+        _add_row(usage, {cell["field"]: cell.get("value", "") for cell in row})
+    if len(rows) >= RESULT_LIMIT:
+        usage.warnings.append(
+            f"Logs Insights returned its maximum of {RESULT_LIMIT:,} (caller, model, error) rows; "
+            "per-caller figures are incomplete - shorten the window"
+        )
+    stats = response.get("statistics", {})
+    logger.info(
+        "logs insights query complete",
+        extra={
+            "query_id": query_id,
+            "rows": len(rows),
+            "records_matched": stats.get("recordsMatched"),
+            "bytes_scanned": stats.get("bytesScanned"),
+        },
+    )
+    return usage
+
+
+def _wait(
+    logs: Any,
+    query_id: str,
+    *,
+    sleep: Callable[[float], None],
+    timeout_s: float,
+    clock: Callable[[], float],
+) -> dict[str, Any]:
+    """Poll GetQueryResults with exponential backoff (0.5 s doubling to 5 s) until done or `timeout_s`."""
+    began = clock()
+    waited = 0.0
+    delay = 0.5
+    while True:
+        response: dict[str, Any] = logs.get_query_results(queryId=query_id)
+        status = response.get("status", "Unknown")
+        if status == "Complete":
+            return response
+        if status in FAILED or status not in RUNNING:
+            raise InsightsError(f"Logs Insights query {query_id} ended with status {status}")
+        # Elapsed time counts both real time and requested sleeps, so an injected sleep bounds it too.
+        elapsed = max(waited, clock() - began)
+        if elapsed >= timeout_s:
+            _stop(logs, query_id)
+            raise InsightsError(
+                f"Logs Insights query {query_id} still {status} after {elapsed:.0f} s; stopped it. "
+                "Shorten the window or raise the timeout"
+            )
+        step = min(delay, timeout_s - elapsed)
+        sleep(step)
+        waited += step
+        delay = min(delay * 2, 5.0)
+
+
+def _stop(logs: Any, query_id: str) -> None:
+    try:
+        logs.stop_query(queryId=query_id)
+    except ClientError as err:
+        # It may have finished between the last poll and now; either way it no longer runs for us.
+        logger.warning("could not stop Logs Insights query", extra={"query_id": query_id, "error": str(err)})
+
+
+def _add_row(usage: Usage, row: dict[str, str]) -> None:
+    caller = row.get("caller") or UNKNOWN
+    model_id = row.get("model") or UNKNOWN
+    error = row.get("error_code", "")
+    calls = _int(row.get("calls"))
+    counts = Counts(
+        input_tokens=_int(row.get("input_tokens")),
+        output_tokens=_int(row.get("output_tokens")),
+        cache_read_tokens=_int(row.get("cache_read_tokens")),
+        cache_write_tokens=_int(row.get("cache_write_tokens")),
+    )
+    # A JSON null errorCode may come back as the text "null"; both mean success.
+    if error in ("", NO_ERROR, "null"):
+        counts.invocations = calls
+    else:
+        usage.errors_by_code[error] = usage.errors_by_code.get(error, 0) + calls
+        if error in THROTTLE_CODES:
+            # CloudWatch's Invocations leaves throttled requests out; so do we, to stay comparable.
+            counts.throttles = calls
+        elif error in SERVER_CODES:
+            counts.invocations, counts.server_errors = calls, calls
+        else:
+            counts.invocations, counts.client_errors = calls, calls
+    usage.caller(caller, model_id).add(counts)
+    usage.model(model_id).add(counts)
+
+
+def _int(value: str | None) -> int:
+    """Logs Insights returns numbers as text, sums sometimes as '1.2E4'."""
+    if not value:
+        return 0
+    try:
+        return int(Decimal(value).to_integral_value())
+    except InvalidOperation:
+        return 0
