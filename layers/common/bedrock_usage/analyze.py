@@ -1,0 +1,187 @@
+"""Turn collected Usage into a priced Report: totals, models, callers, days, month-end projection."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from bedrock_usage.model import CallerLine, Counts, DayLine, ModelLine, Report, Usage
+from bedrock_usage.price import Pricer
+
+RATE_DAYS = 7  # complete days averaged for the month-end run rate
+
+
+def _cost_key(cost: Decimal | None, counts: Counts) -> tuple[int, Decimal, int]:
+    """Priced first by cost (desc), then unpriced by tokens (desc)."""
+    return (0 if cost is not None else 1, -(cost or Decimal(0)), -counts.total_tokens)
+
+
+def _priced_sum(values: Sequence[Decimal | None]) -> Decimal | None:
+    priced = [v for v in values if v is not None]
+    return sum(priced, Decimal(0)) if priced else None
+
+
+def build_report(
+    current: Usage,
+    *,
+    pricer: Pricer,
+    previous: Usage | None = None,
+    billed: dict[date, Decimal] | None = None,
+    budget_usd: Decimal | None = None,
+    regions: Sequence[str] = (),
+    now: datetime | None = None,
+    trend_days: int = 14,
+) -> Report:
+    """Price every model, caller and day of `current` and compare with `previous` and the bill."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    at = current.window.end
+    warnings = list(current.warnings)
+
+    models: list[ModelLine] = []
+    for model_id, counts in current.by_model.items():
+        info = pricer.info(model_id, at)
+        cost = pricer.cost(model_id, counts, at)
+        prev_counts = previous.by_model.get(model_id) if previous else None
+        prev_cost: Decimal | None = None
+        if previous is not None and info.priced:
+            prev_cost = pricer.cost(model_id, prev_counts, previous.window.end) if prev_counts else Decimal(0)
+        models.append(
+            ModelLine(
+                model_id=model_id,
+                price=info,
+                counts=counts,
+                cost_usd=cost,
+                previous=prev_counts,
+                previous_cost_usd=prev_cost,
+                latency=current.latency.get(model_id),
+                cache_savings_usd=pricer.cache_savings(model_id, counts, at),
+            )
+        )
+    total_cost = sum((m.cost_usd for m in models if m.cost_usd is not None), Decimal(0))
+    for line in models:
+        if line.cost_usd is not None and total_cost > 0:
+            line.share = float(line.cost_usd / total_cost)
+    models.sort(key=lambda m: (*_cost_key(m.cost_usd, m.counts), m.model_id))
+
+    unpriced = [m for m in models if not m.price.priced]
+    unpriced_invocations = sum(m.counts.invocations for m in unpriced)
+    if unpriced:
+        listed = "; ".join(f"{m.model_id} ({m.price.note or 'no price'})" for m in unpriced[:5])
+        more = f" and {len(unpriced) - 5} more" if len(unpriced) > 5 else ""
+        warnings.append(
+            f"{unpriced_invocations} invocation(s) on {len(unpriced)} model(s) are not in the cost: "
+            f"{listed}{more}"
+        )
+    for m in models:
+        if m.price.approximate:
+            warnings.append(f"price of {m.model_id} is approximate: {m.price.note}")
+
+    previous_cost: Decimal | None = None
+    if previous is not None:
+        previous_cost = sum(
+            (
+                c
+                for c in (
+                    pricer.cost(mid, cnt, previous.window.end) for mid, cnt in previous.by_model.items()
+                )
+                if c
+            ),
+            Decimal(0),
+        )
+
+    callers = _callers(current, pricer, at)
+    daily = _daily(current, pricer, billed or {}, now, trend_days)
+    month_to_date, projected = _month(daily, now) if current.daily else (None, None)
+    if budget_usd is not None and projected is not None and projected > budget_usd:
+        warnings.append(f"month-end projection ${projected:,.2f} exceeds the budget ${budget_usd:,.2f}")
+
+    savings = _priced_sum([m.cache_savings_usd for m in models])
+    return Report(
+        window=current.window,
+        generated_at=now,
+        regions=list(regions),
+        source=current.source,
+        totals=current.totals(),
+        cost_usd=total_cost,
+        unpriced_invocations=unpriced_invocations,
+        models=models,
+        callers=callers,
+        daily=daily,
+        previous_totals=previous.totals() if previous is not None else None,
+        previous_cost_usd=previous_cost,
+        month_to_date_usd=month_to_date,
+        projected_month_usd=projected,
+        budget_usd=budget_usd,
+        cache_savings_usd=savings,
+        errors_by_code=dict(sorted(current.errors_by_code.items(), key=lambda kv: (-kv[1], kv[0]))),
+        skipped_records=current.skipped_records,
+        warnings=warnings,
+        failures=list(current.failures),
+    )
+
+
+def _callers(current: Usage, pricer: Pricer, at: datetime) -> list[CallerLine]:
+    lines: dict[str, CallerLine] = {}
+    for (caller, model_id), counts in current.by_caller.items():
+        line = lines.setdefault(caller, CallerLine(caller=caller, counts=Counts(), cost_usd=None))
+        line.counts.add(counts)
+        if model_id not in line.models:
+            line.models.append(model_id)
+        cost = pricer.cost(model_id, counts, at)
+        if cost is None:
+            line.unpriced_invocations += counts.invocations
+        else:
+            line.cost_usd = (line.cost_usd or Decimal(0)) + cost
+    for line in lines.values():
+        line.models.sort()
+    return sorted(lines.values(), key=lambda c: (*_cost_key(c.cost_usd, c.counts), c.caller))
+
+
+def _daily(
+    current: Usage, pricer: Pricer, billed: dict[date, Decimal], now: datetime, trend_days: int
+) -> list[DayLine]:
+    """One line per UTC day, oldest first, covering the month so far and the last `trend_days` days."""
+    if not current.daily:
+        return []
+    today = now.date()
+    first = min(today.replace(day=1), today - timedelta(days=trend_days - 1))
+    lines = []
+    day = first
+    while day <= today:
+        per_model = current.daily.get(day, {})
+        counts = Counts()
+        costs: list[Decimal | None] = []
+        for model_id, c in per_model.items():
+            counts.add(c)
+            costs.append(pricer.cost(model_id, c, datetime.combine(day, datetime.min.time(), UTC)))
+        cost = _priced_sum(costs) if costs else Decimal(0)
+        # Cost Explorer's figure for today is incomplete: only completed days are set beside the estimate.
+        lines.append(
+            DayLine(
+                day=day, counts=counts, cost_usd=cost, billed_usd=billed.get(day) if day < today else None
+            )
+        )
+        day += timedelta(days=1)
+    return lines
+
+
+def _month(daily: list[DayLine], now: datetime) -> tuple[Decimal, Decimal]:
+    """Month to date, and the month-end projection.
+
+    Projection = month to date + (mean estimated cost of the last 7 complete UTC days) x (time left in
+    the month, in days). A run rate over whole days is steadier than extrapolating a partial first day.
+    """
+    today = now.date()
+    by_day = {d.day: d.cost_usd or Decimal(0) for d in daily}
+    to_date = sum(
+        (c for d, c in by_day.items() if d.year == today.year and d.month == today.month), Decimal(0)
+    )
+    rate_days = [today - timedelta(days=i) for i in range(1, RATE_DAYS + 1)]
+    known = [by_day[d] for d in rate_days if d in by_day]
+    rate = sum(known, Decimal(0)) / len(known) if known else Decimal(0)
+    days_in_month = calendar.monthrange(today.year, today.month)[1]
+    month_end = datetime(today.year, today.month, days_in_month, tzinfo=UTC) + timedelta(days=1)
+    remaining = Decimal((month_end - now).total_seconds()) / Decimal(86400)
+    return to_date, to_date + rate * remaining

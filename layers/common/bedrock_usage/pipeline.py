@@ -1,0 +1,182 @@
+"""One report, end to end: collect (per region) -> price -> analyse. Used by the CLI and the Lambda."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from bedrock_usage.analyze import build_report
+from bedrock_usage.collect.logfiles import collect_logfiles
+from bedrock_usage.model import Report, SourceFailure, Usage, Window
+from bedrock_usage.price import PRICE_OVERRIDES_ENV, PriceOverrideError, Pricer, load_overrides
+
+# What a failing data source may raise. The report still goes out and names the failure.
+SOURCE_ERRORS = (ClientError, BotoCoreError, OSError, EOFError, ValueError)
+# Standard retries back off on throttling (GetMetricData, GetQueryResults, GetCostAndUsage have TPS quotas).
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8})
+_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    regions: tuple[str, ...]
+    log_group: str | None = "/aws/bedrock/modelinvocations"  # None: no Logs Insights (no per-caller data)
+    logs_source: str | None = None  # path or s3:// URI: read log files instead of CloudWatch
+    cost_explorer: bool = False
+    budget_usd: Decimal | None = None
+    price_overrides: str | None = (
+        None  # path, s3://..., ssm:/name or inline JSON; else $BEDROCK_USAGE_PRICE_OVERRIDES
+    )
+    trend_days: int = 14
+
+    def __post_init__(self) -> None:
+        if not self.regions:
+            raise ValueError("at least one region is needed")
+        bad = [r for r in self.regions if not _REGION_RE.match(r)]
+        if bad:
+            raise ValueError(f"not an AWS region: {', '.join(bad)}")
+        if self.trend_days < 1:
+            raise ValueError(f"trend_days must be at least 1, got {self.trend_days}")
+        if self.budget_usd is not None and self.budget_usd < 0:
+            raise ValueError(f"budget must not be negative, got {self.budget_usd}")
+
+
+def daily_start(now: datetime, trend_days: int) -> datetime:
+    """Midnight UTC of the earlier of the month's first day and `trend_days` days ago."""
+    day = min(now.date().replace(day=1), now.date() - timedelta(days=trend_days - 1))
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _attempt(name: str, failures: list[SourceFailure], read: Callable[[], Usage]) -> Usage | None:
+    try:
+        return read()
+    except SOURCE_ERRORS as exc:
+        failures.append(SourceFailure(name, f"{type(exc).__name__}: {exc}"))
+        return None
+
+
+def run_report(
+    window: Window,
+    settings: ReportSettings,
+    *,
+    session: boto3.session.Session | None = None,
+    now: datetime | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Report:
+    """Collect the window, the previous window and the daily series; price and analyse them.
+
+    A failing source becomes a SourceFailure in the report. Only bad settings raise (ValueError).
+    """
+    generated = (now or datetime.now(UTC)).astimezone(UTC)
+    as_of = min(generated, window.end)  # a past window is reported as of its end
+    session = session or boto3.session.Session()
+    home = settings.regions[0]
+    clients: dict[tuple[str, str], Any] = {}
+
+    def client(service: str, region: str | None = None) -> Any:
+        key = (service, region or home)
+        if key not in clients:
+            clients[key] = session.client(service, region_name=key[1], config=CLIENT_CONFIG)  # type: ignore[call-overload]
+        return clients[key]
+
+    failures: list[SourceFailure] = []
+    daily_from = daily_start(as_of, settings.trend_days)
+    previous_window = window.previous()
+    source = "log-files" if settings.logs_source else "cloudwatch"
+    current = Usage(window=window, source=source)
+    previous: Usage | None = Usage(window=previous_window, source=source)
+
+    if settings.logs_source:
+        logs_source = settings.logs_source
+        s3 = client("s3") if logs_source.startswith("s3://") else None
+        got = _attempt(
+            "log-files", failures, lambda: collect_logfiles(logs_source, window, s3=s3, daily_from=daily_from)
+        )
+        if got is not None:
+            current.merge(got)
+        prev = _attempt(
+            "log-files (previous window)",
+            failures,
+            lambda: collect_logfiles(logs_source, previous_window, s3=s3),
+        )
+        previous = previous.merge(prev) if prev is not None and previous is not None else None
+    else:
+        from bedrock_usage.collect.account import collect_account
+
+        for region in settings.regions:
+            cw, logs = client("cloudwatch", region), client("logs", region)
+            got = _attempt(
+                f"cloudwatch ({region})",
+                failures,
+                partial(
+                    collect_account,
+                    cloudwatch=cw,
+                    logs=logs,
+                    window=window,
+                    log_group=settings.log_group,
+                    daily_from=daily_from,
+                    sleep=sleep,
+                ),
+            )
+            if got is not None:
+                current.merge(got)
+            # No Logs Insights for the previous window: only its totals are compared, and queries cost money.
+            prev = _attempt(
+                f"cloudwatch ({region}, previous window)",
+                failures,
+                partial(
+                    collect_account,
+                    cloudwatch=cw,
+                    logs=logs,
+                    window=previous_window,
+                    log_group=None,
+                    sleep=sleep,
+                ),
+            )
+            previous = previous.merge(prev) if prev is not None and previous is not None else None
+
+    billed = None
+    if settings.cost_explorer:
+        from bedrock_usage.collect.costexplorer import billed_by_day
+
+        try:
+            # Cost Explorer is global, served from us-east-1. End is exclusive: completed days only.
+            billed = billed_by_day(
+                client("ce", "us-east-1"), daily_from.date(), as_of.date(), today=generated.date()
+            )
+        except SOURCE_ERRORS as exc:
+            failures.append(SourceFailure("cost-explorer", f"{type(exc).__name__}: {exc}"))
+
+    overrides = None
+    location = settings.price_overrides or os.environ.get(PRICE_OVERRIDES_ENV, "").strip() or None
+    if location:
+        try:
+            overrides = load_overrides(location, client=lambda service: client(service))
+        except PriceOverrideError as exc:
+            failures.append(SourceFailure("price-overrides", f"{exc}; list prices used instead"))
+    pricer = Pricer(overrides, bedrock=lambda region: client("bedrock", region))
+
+    current.failures.extend(failures)
+    report = build_report(
+        current,
+        pricer=pricer,
+        previous=previous,
+        billed=billed,
+        budget_usd=settings.budget_usd,
+        regions=settings.regions,
+        now=as_of,
+        trend_days=settings.trend_days,
+    )
+    report.generated_at = generated
+    return report

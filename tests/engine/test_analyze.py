@@ -1,0 +1,156 @@
+"""build_report: costs per model and caller, ordering, previous window, days, month-end projection."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from bedrock_usage.analyze import build_report
+from bedrock_usage.model import Counts, Latency, SourceFailure, Usage
+from bedrock_usage.price import Pricer
+
+from .helpers import ALICE, BOB, NOVA_LITE, SONNET45, at, window
+
+NOW = at("2026-11-20T12:00:00")
+WINDOW = window("2026-11-19T12:00:00", "2026-11-20T12:00:00")
+CLAUDE = f"us.{SONNET45}"
+COHERE = "cohere.command-r-v1:0"  # genai-prices 0.2.3 has no price for it
+PROVISIONED = "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/a1b2c3d4e5f6"
+
+
+def current_usage() -> Usage:
+    usage = Usage(window=WINDOW, source="log-files")
+    # Claude regional: $3.30 in, $16.50 out, $0.33 cache read -> 3.30 + 3.30 + 0.33 = $6.93
+    usage.caller(ALICE, CLAUDE).add(
+        Counts(
+            invocations=8,
+            input_tokens=600_000,
+            output_tokens=150_000,
+            cache_read_tokens=1_000_000,
+            client_errors=1,
+            throttles=2,
+        )
+    )
+    usage.caller(BOB, CLAUDE).add(Counts(invocations=2, input_tokens=400_000, output_tokens=50_000))
+    # Nova Lite: $0.06 in, $0.24 out -> 0.06 + 0.024 = $0.084
+    usage.caller(BOB, NOVA_LITE).add(Counts(invocations=5, input_tokens=1_000_000, output_tokens=100_000))
+    usage.caller(BOB, COHERE).add(Counts(invocations=4, input_tokens=9_000_000, output_tokens=1))
+    usage.caller(ALICE, PROVISIONED).add(Counts(invocations=3, input_tokens=10, output_tokens=10))
+    for (_, model_id), counts in usage.by_caller.items():
+        usage.model(model_id).add(counts)
+    usage.latency[CLAUDE] = Latency(average_ms=1500.0, p99_ms=4000.0)
+    usage.errors_by_code = {"ValidationException": 1, "ThrottlingException": 2}
+    usage.skipped_records = 3
+    usage.warnings.append("3 malformed log record(s) skipped")
+    usage.failures.append(SourceFailure("logs-insights", "AccessDeniedException"))
+    return usage
+
+
+def test_models_are_priced_sorted_by_cost_and_unpriced_kept_with_usage() -> None:
+    report = build_report(current_usage(), pricer=Pricer(), regions=["us-east-1"], now=NOW)
+    assert [m.model_id for m in report.models] == [CLAUDE, NOVA_LITE, COHERE, PROVISIONED]
+    claude, nova, cohere, provisioned = report.models
+    assert claude.cost_usd == Decimal("6.93")
+    assert nova.cost_usd == Decimal("0.084")
+    assert cohere.cost_usd is None
+    assert provisioned.cost_usd is None
+    assert report.cost_usd == Decimal("7.014")
+    assert report.unpriced_invocations == 4 + 3
+    assert claude.share is not None
+    assert abs(claude.share - 6.93 / 7.014) < 1e-9
+    assert cohere.share is None
+    # Cache savings: 1M reads x (3.30 - 0.33)
+    assert claude.cache_savings_usd == Decimal("2.97")
+    assert report.cache_savings_usd == Decimal("2.97")
+
+
+def test_totals_count_unpriced_usage_but_not_its_cost() -> None:
+    report = build_report(current_usage(), pricer=Pricer(), now=NOW)
+    assert report.totals.invocations == 8 + 2 + 5 + 4 + 3
+    assert report.totals.input_tokens == 600_000 + 400_000 + 1_000_000 + 9_000_000 + 10
+    data = report.to_dict()
+    assert data["totals"]["cost_usd"] == 7.014
+    assert data["totals"]["unpriced_invocations"] == 7
+    cohere = next(m for m in data["models"] if m["model_id"] == COHERE)
+    assert cohere["cost_usd"] is None
+    assert cohere["priced"] is False
+    assert any("not in the cost" in w and COHERE in w for w in report.warnings)
+
+
+def test_callers_carry_the_cost_of_their_priced_part_and_unpriced_invocations() -> None:
+    report = build_report(current_usage(), pricer=Pricer(), now=NOW)
+    by_name = {c.caller: c for c in report.callers}
+    # Alice: Claude 0.6M in + 0.15M out + 1M cache read = 1.98 + 2.475 + 0.33 = 4.785; provisioned unpriced
+    assert by_name[ALICE].cost_usd == Decimal("4.785")
+    assert by_name[ALICE].unpriced_invocations == 3
+    # Bob: Claude 0.4M in + 0.05M out = 1.32 + 0.825 = 2.145; Nova 0.084; Cohere unpriced
+    assert by_name[BOB].cost_usd == Decimal("2.145") + Decimal("0.084")
+    assert by_name[BOB].unpriced_invocations == 4
+    assert by_name[BOB].models == sorted([CLAUDE, NOVA_LITE, COHERE])
+    assert [c.caller for c in report.callers] == [ALICE, BOB]
+
+
+def test_errors_throttles_and_their_rates() -> None:
+    data = build_report(current_usage(), pricer=Pricer(), now=NOW).to_dict()
+    assert data["totals"]["client_errors"] == 1
+    assert data["totals"]["throttles"] == 2
+    assert data["totals"]["error_rate"] == 1 / 22
+    assert data["totals"]["throttle_rate"] == 2 / 24
+    assert data["errors_by_code"] == {"ThrottlingException": 2, "ValidationException": 1}
+    assert data["skipped_records"] == 3
+    assert data["failures"] == [{"source": "logs-insights", "message": "AccessDeniedException"}]
+
+
+def test_previous_window_cost_and_change() -> None:
+    previous = Usage(window=WINDOW.previous(), source="log-files")
+    previous.model(NOVA_LITE).add(Counts(invocations=1, input_tokens=2_000_000))  # $0.12
+    report = build_report(current_usage(), pricer=Pricer(), previous=previous, now=NOW)
+    nova = next(m for m in report.models if m.model_id == NOVA_LITE)
+    claude = next(m for m in report.models if m.model_id == CLAUDE)
+    assert nova.previous_cost_usd == Decimal("0.12")
+    assert claude.previous_cost_usd == Decimal(0)  # priced, and not used then
+    assert report.previous_cost_usd == Decimal("0.12")
+    assert report.cost_change == float((Decimal("7.014") - Decimal("0.12")) / Decimal("0.12"))
+    assert report.to_dict()["previous"]["invocations"] == 1
+
+
+def test_month_to_date_and_projection_from_the_daily_series() -> None:
+    """Nova Lite 1M input tokens ($0.06) every day of November; half of that so far on the 20th."""
+    usage = Usage(window=WINDOW, source="log-files")
+    usage.model(NOVA_LITE).add(Counts(invocations=1, input_tokens=500_000))
+    for day in range(1, 20):
+        usage.day(date(2026, 11, day), NOVA_LITE).add(Counts(invocations=1, input_tokens=1_000_000))
+    usage.day(date(2026, 10, 31), NOVA_LITE).add(Counts(invocations=1, input_tokens=50_000_000))
+    usage.day(date(2026, 11, 20), NOVA_LITE).add(Counts(invocations=1, input_tokens=500_000))
+    billed = {date(2026, 11, d): Decimal("0.07") for d in range(1, 21)}
+    report = build_report(
+        usage, pricer=Pricer(), billed=billed, budget_usd=Decimal("1.50"), now=NOW, trend_days=14
+    )
+    # 19 whole days x $0.06 + $0.03 today
+    assert report.month_to_date_usd == Decimal("1.17")
+    # run rate $0.06/day (last 7 complete days) x 10.5 days left (Nov 20 12:00 -> Dec 1 00:00)
+    assert report.projected_month_usd == Decimal("1.17") + Decimal("0.63")
+    assert any("exceeds the budget" in w for w in report.warnings)
+    # The month so far (the 1st is before now - 14 days, so the month decides the start).
+    assert [d.day for d in report.daily] == [date(2026, 11, 1) + timedelta(days=i) for i in range(20)]
+    assert report.daily[0].cost_usd == Decimal("0.06")
+    assert report.daily[-2].billed_usd == Decimal("0.07")
+    assert report.daily[-1].billed_usd is None  # today is not complete: not set beside the estimate
+
+
+def test_no_daily_series_means_no_projection() -> None:
+    usage = Usage(window=WINDOW, source="cloudwatch")
+    usage.model(NOVA_LITE).add(Counts(invocations=1, input_tokens=1_000_000))
+    report = build_report(usage, pricer=Pricer(), now=NOW)
+    assert report.daily == []
+    assert report.month_to_date_usd is None
+    assert report.projected_month_usd is None
+
+
+def test_an_empty_window_is_a_zero_report_not_an_error() -> None:
+    report = build_report(Usage(window=WINDOW, source="log-files"), pricer=Pricer(), now=NOW)
+    data = report.to_dict()
+    assert data["totals"]["invocations"] == 0
+    assert data["totals"]["cost_usd"] == 0.0
+    assert data["totals"]["error_rate"] is None
+    assert data["models"] == []
