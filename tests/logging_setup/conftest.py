@@ -28,6 +28,7 @@ from tests.conftest import ACCOUNT_ID, REGION, FakeLambdaContext, load_event, lo
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/BedrockCloudWatchLoggingRole"
 BUCKET = f"bedrock-logs-{ACCOUNT_ID}"
 LOG_GROUP = "/aws/bedrock/modelinvocations"
+REQUIRED_PROPERTIES = {"LogGroupName": LOG_GROUP, "RoleArn": ROLE_ARN, "BucketName": BUCKET}
 
 # Another team's setup, already in the account before the stack is deployed.
 FOREIGN_CONFIG: dict[str, Any] = {

@@ -13,10 +13,10 @@ from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
 from tests.conftest import REGION, load_event
-from tests.logging_setup.conftest import BUCKET, FOREIGN_CONFIG, LOG_GROUP, ROLE_ARN
+from tests.logging_setup.conftest import BUCKET, FOREIGN_CONFIG, LOG_GROUP, REQUIRED_PROPERTIES, ROLE_ARN
 
 EVENT_PROPERTIES = load_event("cfn-create.json")["ResourceProperties"]
-REQUIRED = {"LogGroupName": LOG_GROUP, "RoleArn": ROLE_ARN, "BucketName": BUCKET}
+REQUIRED = REQUIRED_PROPERTIES
 
 
 class FakeClock:
