@@ -1,0 +1,134 @@
+"""AWS API calls to collect one window's CloudWatch metrics, ours against the seed's way, on moto.
+
+For 5, 50 and 200 models (each with the 9 Bedrock runtime metrics), count the calls each way makes,
+through botocore's `before-call` event hook:
+- ours: `collect_metrics` for the last 24 hours with a daily series from the previous midnight
+  (ListMetrics discovery + GetMetricData batched 500 queries a call): counts, latency average, maximum,
+  p50/p90/p99 and per-day sums;
+- the seed's way: one GetMetricStatistics per model per metric over the window (no percentiles, no
+  daily series: less data, for far more calls).
+moto cannot compute percentiles; this benchmark teaches its Statistics class nearest-rank percentiles so
+the real request set runs. Not a test: `make bench` or `python -m bench api_calls`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from bedrock_usage.collect.cloudwatch import collect_metrics
+from bedrock_usage.model import Window
+from moto import mock_aws
+from moto.cloudwatch import models as moto_cloudwatch
+
+METRICS = [
+    "Invocations",
+    "InputTokenCount",
+    "OutputTokenCount",
+    "CacheReadInputTokenCount",
+    "CacheWriteInputTokenCount",
+    "InvocationClientErrors",
+    "InvocationServerErrors",
+    "InvocationThrottles",
+    "InvocationLatency",
+]
+SIZES = (5, 50, 200)
+
+
+def _teach_moto_percentiles() -> None:
+    """Let moto answer `Stat: pNN` (it returns None and crashes otherwise); nearest-rank on raw values."""
+    original = moto_cloudwatch.Statistics.get_statistics_for_type
+
+    def get_statistics_for_type(self: Any, stat: str) -> Any:
+        if stat.startswith("p") and stat[1:].replace(".", "", 1).isdigit():
+            values = sorted(self.metric_single_values_list)
+            if not values:
+                return None
+            rank = max(1, math.ceil(float(stat[1:]) / 100 * len(values)))
+            return values[rank - 1]
+        return original(self, stat)
+
+    moto_cloudwatch.Statistics.get_statistics_for_type = get_statistics_for_type  # type: ignore[method-assign]
+
+
+def _seed_metrics(cw: Any, models: list[str], window: Window) -> None:
+    """The seed's way: a GetMetricStatistics per model per metric."""
+    for model_id in models:
+        for metric in METRICS:
+            stats = ["Average", "Maximum"] if metric == "InvocationLatency" else ["Sum"]
+            cw.get_metric_statistics(
+                Namespace="AWS/Bedrock",
+                MetricName=metric,
+                Dimensions=[{"Name": "ModelId", "Value": model_id}],
+                StartTime=window.start,
+                EndTime=window.end,
+                Period=int((window.end - window.start).total_seconds()),
+                Statistics=stats,
+            )
+
+
+def _populate(cw: Any, models: list[str], at: datetime) -> None:
+    for model_id in models:
+        cw.put_metric_data(
+            Namespace="AWS/Bedrock",
+            MetricData=[
+                {
+                    "MetricName": metric,
+                    "Dimensions": [{"Name": "ModelId", "Value": model_id}],
+                    "Value": 1.0,
+                    "Timestamp": at,
+                }
+                for metric in METRICS
+            ],
+        )
+
+
+def measure(n_models: int) -> dict[str, Any]:
+    end = datetime.now(UTC).replace(second=0, microsecond=0)
+    window = Window(end - timedelta(hours=24), end)
+    daily_from = (window.start - timedelta(days=1)).replace(hour=0, minute=0)
+    models = [f"us.vendor.model-{n:03d}-v1:0" for n in range(n_models)]
+    with mock_aws():
+        cw = boto3.client("cloudwatch", region_name="us-east-1")
+        _populate(cw, models, end - timedelta(hours=1))
+        calls: Counter[str] = Counter()
+        cw.meta.events.register("before-call.cloudwatch.*", lambda model, **_: calls.update([model.name]))
+        usage = collect_metrics(cw, window, daily_from=daily_from)
+        ours = dict(calls)
+        if len(usage.by_model) != n_models or any(lat.p99_ms is None for lat in usage.latency.values()):
+            raise RuntimeError("the benchmark run did not collect every model with its percentiles")
+        calls.clear()
+        _seed_metrics(cw, models, window)
+        seed = dict(calls)
+    return {"models": n_models, "ours": ours, "seed": seed}
+
+
+def main() -> None:
+    _teach_moto_percentiles()
+    rows = [measure(n) for n in SIZES]
+    header = (
+        f"{'models':>6} | {'seed GetMetricStatistics':>24} | {'ours ListMetrics':>16} | "
+        f"{'ours GetMetricData':>18} | {'ours total':>10} | {'fewer calls':>11}"
+    )
+    print("AWS API calls to collect one 24-hour window of CloudWatch metrics (moto)")
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        seed = sum(row["seed"].values())
+        ours = sum(row["ours"].values())
+        print(
+            f"{row['models']:>6} | {seed:>24,} | {row['ours'].get('ListMetrics', 0):>16} | "
+            f"{row['ours'].get('GetMetricData', 0):>18} | {ours:>10} | {seed / ours:>10.0f}x"
+        )
+    print(
+        "ours also fetches p50/p90/p99 latency and a per-UTC-day series; the seed's way fetches neither.\n"
+        "A report collects the current and the previous window (x2), plus one Logs Insights StartQuery with\n"
+        "its GetQueryResults polls and Cost Explorer's GetCostAndUsage pages, whatever the model count."
+    )
+
+
+if __name__ == "__main__":
+    main()
