@@ -179,6 +179,25 @@ def test_given_no_daily_from_when_collected_then_the_daily_series_splits_the_win
     assert usage.by_model[NOVA].invocations == 8
 
 
+def test_given_daily_from_in_the_middle_of_a_day_when_collected_then_that_day_starts_at_daily_from(
+    cloudwatch: Any,
+) -> None:
+    end = _hour().replace(hour=6)
+    if end > datetime.now(UTC):
+        end -= timedelta(days=1)
+    window = Window(end - timedelta(hours=2), end)
+    daily_from = end - timedelta(days=1, hours=3)  # 03:00 yesterday
+    put(cloudwatch, NOVA, "Invocations", 100, end - timedelta(days=1, hours=5))  # 01:00 yesterday: before
+    put(cloudwatch, NOVA, "Invocations", 3, end - timedelta(days=1, hours=1))  # 05:00 yesterday
+    put(cloudwatch, NOVA, "Invocations", 5, end - timedelta(hours=1))  # 05:00 today, in the window
+
+    usage = collect_metrics(cloudwatch, window, daily_from=daily_from, percentiles=())
+
+    by_day = {day: models[NOVA].invocations for day, models in usage.daily.items()}
+    assert by_day == {(end - timedelta(days=1)).date(): 3, end.date(): 5}
+    assert usage.by_model[NOVA].invocations == 5
+
+
 def test_given_200_models_when_collected_then_get_metric_data_is_batched_500_queries_a_call(
     cloudwatch: Any,
 ) -> None:

@@ -124,7 +124,8 @@ def collect_metrics(
     """Per-model counts and latency over `window`, and per-UTC-day counts from `daily_from` to its end.
 
     `daily_from` (default: the window start) earlier than the window extends the daily series, e.g. to
-    the start of the month. `percentiles` is a subset of p50/p90/p99 (extended statistics).
+    the start of the month. `percentiles` is a subset of p50/p90/p99 (extended statistics); `now` (default:
+    the clock) decides how old the data is, which sets CloudWatch's resolution and the 14-day warning.
     Raises MetricsError or botocore's ClientError when CloudWatch cannot be read.
     """
     unknown = set(percentiles) - set(PERCENTILE_FIELDS)
