@@ -87,7 +87,7 @@ def test_given_created_when_updated_then_changes_apply_under_the_same_physical_i
     config = live(bedrock)
     assert config is not None
     assert config["imageDataDeliveryEnabled"] is True
-    assert config["s3Config"] == {"bucketName": BUCKET, "keyPrefix": "bedrock/"}
+    assert config["s3Config"] == {"bucketName": BUCKET, "keyPrefix": "bedrock"}
 
 
 def test_given_no_logging_before_when_deleted_then_logging_is_off_and_state_removed(
