@@ -24,7 +24,13 @@ def all_alarms(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def alarms_by_name(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {alarm["Properties"]["AlarmName"]: alarm for alarm in all_alarms(resources).values()}
+    # Alarms others add may compute their names (Fn::Sub); those are keyed by their logical ID.
+    return {
+        alarm["Properties"]["AlarmName"]
+        if isinstance(alarm["Properties"].get("AlarmName"), str)
+        else name: alarm
+        for name, alarm in all_alarms(resources).items()
+    }
 
 
 def queries(alarm: dict[str, Any]) -> list[str]:
