@@ -354,7 +354,7 @@ def budget_view(budget: BudgetNotification, now: datetime) -> dict[str, Any]:
     headline = (
         f"The {alert.lower() or 'reported'} cost of budget {budget.budget_name} is "
         + (amount or "over its threshold")
-        + (f", past the alert threshold {threshold}" if threshold else "")
+        + (f", past its alert threshold ({threshold})" if threshold else "")
         + (f" of a {fields['Budgeted Amount']} budget." if fields.get("Budgeted Amount") else ".")
     )
     if alert.upper() == "FORECASTED":
