@@ -105,8 +105,19 @@ def test_bucket_policy_lets_only_bedrock_of_this_account_write_only_under_its_lo
     write = allows[0]
     assert write["Principal"] == {"Service": "bedrock.amazonaws.com"}
     assert as_list(write["Action"]) == ["s3:PutObject"]
-    resource = resolved(cfn, write["Resource"])
-    assert resource.endswith("/AWSLogs/123456789012/BedrockModelInvocationLogs/*")
+    # Bedrock writes under <LogKeyPrefix>/AWSLogs/<account>/BedrockModelInvocationLogs/ (default: root).
+    condition, with_prefix, at_root = write["Resource"]["Fn::If"]
+    assert condition == "HasLogKeyPrefix"
+    assert cfn["Conditions"]["HasLogKeyPrefix"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "LogKeyPrefix"}, ""]}]
+    }
+    assert (
+        resolved(cfn, at_root)
+        == "arn:aws:s3:us-east-1:123456789012:LogBucket/AWSLogs/123456789012/BedrockModelInvocationLogs/*"
+    )
+    assert with_prefix == {
+        "Fn::Sub": "${LogBucket.Arn}/${LogKeyPrefix}/AWSLogs/${AWS::AccountId}/BedrockModelInvocationLogs/*"
+    }
     assert resolved(cfn, write["Condition"]["StringEquals"]["aws:SourceAccount"]) == "123456789012"
     assert resolved(cfn, write["Condition"]["ArnLike"]["aws:SourceArn"]) == BEDROCK_SOURCE_ARN
 
