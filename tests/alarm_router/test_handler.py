@@ -298,6 +298,9 @@ def test_without_a_sender_nothing_is_sent_and_each_notification_is_logged(
     assert {getattr(r, "sns_message_id", None) for r in logged} == {r["Sns"]["MessageId"] for r in records}
     budget_log = next(r for r in logged if getattr(r, "kind", None) == "budget")
     assert "Dear AWS Customer" in getattr(budget_log, "notification_text", "")
+    # an alarm is logged as the JSON CloudWatch sent, so nothing of it is lost
+    alarm_log = next(r for r in logged if getattr(r, "alarm", None) == "Bedrock-HighErrorRate")
+    assert json.loads(getattr(alarm_log, "notification_text", ""))["AlarmRule"].startswith("ALARM(")
     # it never publishes back into the topic it listens to
     assert sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages", []) == []
 

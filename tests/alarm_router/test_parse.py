@@ -215,3 +215,40 @@ def test_composite_children_listed_as_plain_strings_are_accepted() -> None:
     alarm = parse_message(json.dumps(data))
     assert isinstance(alarm, AlarmNotification)
     assert [c.name for c in alarm.trigger.children] == ["Bedrock-ServerErrors"]
+
+
+ODD_VALUES: list[object] = [None, "", "x", 0, -1.5, True, [], {}, ["x"], {"a": 1}, [{"name": None}]]
+RENDERED_ODD_VALUES: list[object] = [None, "x", -1.5, ["x"]]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sns-alarm-single.json",
+        "sns-alarm-math.json",
+        "sns-alarm-insights.json",
+        "sns-alarm-anomaly.json",
+        "sns-alarm-composite.json",
+        "sns-alarm-ok.json",
+    ],
+)
+def test_any_field_of_any_shape_never_breaks_parsing_or_the_email(name: str) -> None:
+    """Defensive parsing: every top-level and Trigger field replaced by odd values still yields an email."""
+    from bedrock_usage.alarms.compose import compose, console_links
+
+    links = console_links(region="us-east-1")
+    now = datetime(2026, 11, 28, 19, 0, tzinfo=UTC)
+    original = message_of(name)
+    paths = [(key,) for key in original] + [("Trigger", key) for key in original.get("Trigger", {})]
+    for path in paths:
+        for odd in ODD_VALUES:
+            data = json.loads(json.dumps(original))
+            target = data
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = odd
+            notification = parse_message(json.dumps(data))
+            if odd in RENDERED_ODD_VALUES:  # rendering is the slow part; these shapes cover its branches
+                email = compose(notification, links=links, now=now)
+                assert email.subject, (path, odd)
+                assert email.text.strip(), (path, odd)

@@ -280,7 +280,7 @@ def _alarm(data: dict[str, Any], message: str, envelope: Envelope) -> Notificati
 
 def _composite(data: dict[str, Any]) -> Trigger:
     children = []
-    for child in data.get("TriggeringChildren") or []:
+    for child in _list(data.get("TriggeringChildren")):
         if isinstance(child, str):  # the docs' schema says [String]; real messages carry objects
             children.append(
                 ChildAlarm(name=_alarm_name(child), arn=child if child.startswith("arn:") else None)
@@ -349,7 +349,7 @@ def _trigger(raw: Any) -> Trigger | None:
             period=common["period"],
         )
         return Trigger(kind="metric", metric=metric, **common)
-    queries = tuple(q for q in (_query(item) for item in raw.get("Metrics") or []) if q is not None)
+    queries = tuple(q for q in (_query(item) for item in _list(raw.get("Metrics"))) if q is not None)
     if not queries:
         return None
     inputs = [q.metric for q in queries if q.metric is not None]
@@ -493,6 +493,10 @@ def _budget_fields(message: str) -> dict[str, str]:
         if match and match.group(1) not in fields:
             fields[match.group(1)] = match.group(2)
     return fields
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _str(value: Any) -> str | None:

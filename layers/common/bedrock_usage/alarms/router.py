@@ -7,6 +7,7 @@ carries the raw notification.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from bedrock_usage.alarms.compose import Extras, compose, console_links
 from bedrock_usage.alarms.notification import (
     AlarmNotification,
     BudgetNotification,
+    ForwardedNotification,
     Notification,
     parse_record,
 )
@@ -87,6 +89,15 @@ class Outcome:
         }
 
 
+def raw_message(record: Any) -> str:
+    """The SNS Message exactly as received (or the whole record when it has none), for the log."""
+    sns = record.get("Sns") if isinstance(record, dict) else None
+    message = sns.get("Message") if isinstance(sns, dict) else None
+    if isinstance(message, str):
+        return message
+    return json.dumps(record, default=str)
+
+
 def kind_of(notification: Notification) -> str:
     if isinstance(notification, AlarmNotification):
         return "resolved" if notification.new_state == "OK" and notification.old_state == "ALARM" else "alarm"
@@ -141,20 +152,19 @@ def route_record(
     notification = parse_record(record)
     recipients = config.routing.recipients_for(notification)
     envelope = notification.envelope
-    region = getattr(notification, "region", None) or config.region
-    partition = getattr(notification, "partition", "aws")
-    alarm_name = getattr(notification, "name", None) or getattr(notification, "alarm_name", None)
+    alarm = notification if isinstance(notification, AlarmNotification) else None
+    alarm_name = alarm.name if alarm else getattr(notification, "alarm_name", None)
     links = console_links(
-        region=region,
-        partition=partition,
+        region=(alarm.region if alarm else None) or config.region,
+        partition=alarm.partition if alarm else "aws",
         alarm_name=alarm_name,
         dashboard=config.dashboard,
         log_group=config.log_group,
     )
-    note = getattr(notification, "note", None)
+    note = notification.note if isinstance(notification, ForwardedNotification) else None
     if not config.sender or not recipients:
         why = "no SenderEmail configured" if not config.sender else "no routing rule matches and no default"
-        text = str(getattr(notification, "text", None) or getattr(notification, "reason", None) or "")
+        text = raw_message(record)
         logger.warning(
             "notification logged, not emailed",
             extra={
