@@ -26,6 +26,8 @@ class _Collector(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
         self.attrs.extend(attrs)
+        if tag != "wbr":  # <wbr> is a line-break opportunity inside a word, not a separator
+            self.text.append(" ")
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
@@ -38,7 +40,7 @@ def parse(html: str) -> _Collector:
 
 
 def visible_text(html: str) -> str:
-    return " ".join(" ".join(parse(html).text).split())
+    return " ".join("".join(parse(html).text).split())
 
 
 def test_given_a_report_when_rendered_then_every_section_is_there_in_order() -> None:
@@ -115,8 +117,10 @@ def test_abnormal_latency_errors_and_throttles_are_highlighted() -> None:
     html = render_digest(make_report()).html
     # nova-pro: avg 12,500 ms (>= 10 s), 8.0% errors, 9 throttles -> flagged; sonnet: nothing abnormal.
     health = html[html.index("Latency and errors") :]
-    nova_row = re.search(r"<tr>(?:(?!</tr>).)*nova-pro \(us\)(?:(?!</tr>).)*</tr>", health, re.S)
-    sonnet_row = re.search(r"<tr>(?:(?!</tr>).)*claude-sonnet-4-5 \(us\)(?:(?!</tr>).)*</tr>", health, re.S)
+    nova_row = re.search(r'<tr><td title="[^"]*nova-pro-v1:0"(?:(?!</tr>).)*</tr>', health, re.S)
+    sonnet_row = re.search(
+        r'<tr><td title="us.anthropic.claude-sonnet[^"]*"(?:(?!</tr>).)*</tr>', health, re.S
+    )
     assert nova_row
     assert sonnet_row
     assert "\u26a0" in nova_row.group(0)
@@ -261,3 +265,11 @@ def test_worst_case_long_ids_everywhere_still_fit_under_the_clip() -> None:
     assert "more models" in text
     assert "and 42 more failed sources" in text
     assert "and 92 more warnings" in text
+
+
+def test_wbr_filter_escapes_before_adding_break_opportunities() -> None:
+    from bedrock_usage.render import wbr
+
+    assert str(wbr("us.amazon.nova-pro-v1:0")) == "us.<wbr>amazon.<wbr>nova-<wbr>pro-<wbr>v1:<wbr>0"
+    assert str(wbr('<img src=x onerror="a()">')) == "&lt;img src=x onerror=&#34;a()&#34;&gt;"
+    assert str(wbr(None)) == ""

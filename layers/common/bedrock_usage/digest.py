@@ -54,7 +54,7 @@ def render_digest(
     env = environment()
     while True:
         view = digest_view(report, dashboard_url=dashboard_url, insights_url=insights_url, top_n=top_n)
-        html = inline_css(env.get_template("digest.html").render(v=view))
+        html = compact_html(inline_css(env.get_template("digest.html").render(v=view)))
         # Rows are bounded by top_n and every caller-controlled string is clipped, so this is rare
         # (very long IDs everywhere); shorter lists are better than a clipped email.
         if len(html.encode("utf-8")) <= HTML_BUDGET or top_n <= 3:
@@ -352,6 +352,24 @@ def more(items: list[Any], top_n: int, cost_of: Any, counts_of: Any) -> dict[str
 
 
 # ------------------------------------------------------------------------------------------- helpers
+
+_CLASS_IN_TAG = re.compile(r'(<[a-z][a-z0-9]*\b[^<>]*?) class="[^"<>]*"')
+_STYLE_IN_TAG = re.compile(r'(<[a-z][a-z0-9]*\b[^<>]*?) style="([^"<>]*)"')
+
+
+def compact_html(html: str) -> str:
+    """Drop class attributes (their rules are inlined now) and spaces inside style attributes.
+
+    Safe on serialized HTML: quotes inside attribute values are escaped, and text cannot hold a raw
+    `<`, so both patterns only ever match inside a tag.
+    """
+    html = _CLASS_IN_TAG.sub(r"\1", html)
+    return _STYLE_IN_TAG.sub(lambda m: f'{m.group(1)} style="{_tight(m.group(2))}"', html)
+
+
+def _tight(style: str) -> str:
+    return re.sub(r"\s*([:;])\s*", r"\1", style).rstrip(";")
+
 
 _ARN_MODEL = re.compile(r"^arn:aws[\w-]*:bedrock:[^:]*:[^:]*:(?P<kind>[\w-]+)/(?P<id>.+)$")
 _ARN_CALLER = re.compile(r"^arn:aws[\w-]*:(?:iam|sts)::\d*:(?P<rest>.+)$")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from functools import cache
 
 import css_inline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 
 def usd(value: Decimal | float | None, places: int = 2) -> str:
@@ -30,6 +32,14 @@ def percent(value: float | None, signed: bool = False) -> str:
     return f"{value:+.1%}" if signed else f"{value:.1%}"
 
 
+_BREAK_AFTER = re.compile(r"([/.:_@-])")
+
+
+def wbr(value: str | None) -> Markup:
+    """Escape `value` and allow line breaks after / . : _ @ - (long model IDs and ARNs on phones)."""
+    return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(value or ""))))  # noqa: S704 - escaped first
+
+
 @cache
 def environment() -> Environment:
     """The shared environment. Autoescape is on for .html and .j2.html; text templates are not escaped."""
@@ -40,7 +50,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(usd=usd, count=count, percent=percent)
+    env.filters.update(usd=usd, count=count, percent=percent, wbr=wbr)
     return env
 
 
