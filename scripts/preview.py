@@ -7,6 +7,7 @@ Usage: python -m scripts.preview [--html FILE] [--out PNG] [--width PX]
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -38,9 +39,8 @@ def sample_html() -> str:
     ).html
 
 
-def screenshot(browser: str, html_file: Path, png: Path, width: int, height: int) -> None:
-    """One headless Chromium screenshot, with everything that could reach the network turned off."""
-    png.parent.mkdir(parents=True, exist_ok=True)
+def chromium(browser: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run headless Chromium once, with everything that could reach the network turned off."""
     with tempfile.TemporaryDirectory(prefix="preview-chromium-") as profile:
         command = [
             browser,
@@ -54,20 +54,40 @@ def screenshot(browser: str, html_file: Path, png: Path, width: int, height: int
             "--disable-sync",
             "--hide-scrollbars",
             f"--user-data-dir={profile}",
-            f"--screenshot={png}",
-            f"--window-size={width},{height}",
-            html_file.resolve().as_uri(),
+            *args,
         ]
         result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-    if result.returncode != 0 or not png.exists():
+    if result.returncode != 0:
         raise RuntimeError(f"chromium failed ({result.returncode}): {result.stderr.strip()[-800:]}")
+    return result
+
+
+def page_height(browser: str, html: str, width: int) -> int:
+    """The rendered page's height at `width`: a copy of the page with a script that reports it.
+
+    Only the measuring copy gets a script; the screenshot is of the email HTML as sent.
+    """
+    probe = html + "<script>document.title='h='+document.documentElement.scrollHeight</script>"
+    with tempfile.TemporaryDirectory(prefix="preview-") as tmp:
+        page = Path(tmp) / "probe.html"
+        page.write_text(probe, encoding="utf-8")
+        dom = chromium(browser, f"--window-size={width},800", "--dump-dom", page.as_uri()).stdout
+    match = re.search(r"<title>h=(\d+)</title>", dom)
+    return int(match.group(1)) if match else 3000
+
+
+def screenshot(browser: str, html_file: Path, png: Path, width: int, height: int) -> None:
+    png.parent.mkdir(parents=True, exist_ok=True)
+    chromium(browser, f"--screenshot={png}", f"--window-size={width},{height}", html_file.resolve().as_uri())
+    if not png.exists():
+        raise RuntimeError(f"chromium wrote no screenshot to {png}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--html", type=Path, help="digest HTML to render (default: demo output or sample)")
     parser.add_argument("--out", type=Path, default=OUT, help=f"PNG to write (default: {OUT})")
-    parser.add_argument("--width", type=int, default=760)
+    parser.add_argument("--width", type=int, default=760, help="window width (Chromium's minimum is 500)")
     parser.add_argument("--height", type=int, default=0, help="window height (default: from the HTML length)")
     args = parser.parse_args(argv)
 
@@ -85,8 +105,10 @@ def main(argv: list[str] | None = None) -> int:
             label = "the built-in sample report"
         else:
             html_file, label = source, str(source)
-        # Headless Chromium cannot size the window to the page; the digest runs about 1 px per 28 bytes.
-        height = args.height or max(900, min(6000, html_file.stat().st_size // 28))
+        # Headless Chromium cannot size the window to the page: measure it first.
+        height = args.height or min(
+            12000, page_height(browser, html_file.read_text(encoding="utf-8"), args.width)
+        )
         screenshot(browser, html_file, args.out, args.width, height)
     print(f"rendered {label} -> {args.out} ({args.width}x{height})")
     return 0

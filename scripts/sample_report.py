@@ -95,7 +95,7 @@ def sample_report(
             cache_write_tokens=int(calls * rng.uniform(50, 300)) if p_cache and i % 2 == 0 else 0,
             client_errors=int(calls * rng.uniform(0.0, 0.01)) if i != 2 else int(calls * 0.08),
             server_errors=int(calls * rng.uniform(0.0, 0.003)),
-            throttles=rng.choice([0, 0, 0, 12]) if i else 37,
+            throttles=12 if i == 1 else 0,
         )
         priced = resolved is not None
         cost = _cost(counts, (p_in, p_out, p_cache)) if priced else None
@@ -124,7 +124,7 @@ def sample_report(
                     average_ms=rng.uniform(600, 4000) if i != 1 else 11_800.0,
                     p50_ms=rng.uniform(500, 3000),
                     p90_ms=rng.uniform(3000, 8000),
-                    p99_ms=rng.uniform(6000, 14000),
+                    p99_ms=rng.uniform(4000, 9000) if i != 3 else 13_400.0,
                     max_ms=rng.uniform(15000, 30000),
                 ),
                 cache_savings_usd=savings,
