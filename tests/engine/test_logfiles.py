@@ -256,3 +256,26 @@ def test_s3_listing_is_paginated(monkeypatch: pytest.MonkeyPatch) -> None:
     usage = collect_logfiles("s3://bedrock-logs-test", DAY, s3=s3)
     assert usage.by_model[CLAUDE].invocations == 35
     assert sum(1 for c in calls if c.get("ContinuationToken")) >= 3
+
+
+@mock_aws
+def test_an_object_expired_between_listing_and_reading_is_a_warning() -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="bedrock-logs-test")
+    moment = at("2026-11-27T10:00:00")
+    for suffix in ("gone", "kept"):
+        s3.put_object(
+            Bucket="bedrock-logs-test",
+            Key=bedrock_key(moment, suffix=suffix),
+            Body=gz_lines([record("2026-11-27T10:00:00Z")]),
+        )
+    other = boto3.client("s3", region_name="us-east-1")
+
+    def expire(params: dict, **_: object) -> None:
+        if params["Key"].endswith("_gone.json.gz"):
+            other.delete_object(Bucket=params["Bucket"], Key=params["Key"])  # the lifecycle rule, just now
+
+    s3.meta.events.register("provide-client-params.s3.GetObject", expire)
+    usage = collect_logfiles("s3://bedrock-logs-test", DAY, s3=s3)
+    assert usage.by_model[CLAUDE].invocations == 1
+    assert any("disappeared" in w for w in usage.warnings)

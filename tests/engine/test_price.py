@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import boto3
 import pytest
+from bedrock_usage import price as price_module
 from bedrock_usage.model import Counts
 from bedrock_usage.price import (
     LIBRARY_SOURCE,
@@ -351,3 +352,19 @@ def test_overrides_from_the_lambda_environment_variable(monkeypatch: pytest.Monk
     assert "x.y" in overrides.models
     monkeypatch.delenv(PRICE_OVERRIDES_ENV)
     assert overrides_from_env() is None
+
+
+def test_given_bedrock_unreachable_then_unpriced_and_asked_again_next_time() -> None:
+    """A refused local connection (no network involved) raises a BotoCoreError, not a ClientError."""
+    from botocore.config import Config
+
+    bedrock = boto3.client(
+        "bedrock",
+        region_name="us-east-1",
+        endpoint_url="http://127.0.0.1:9",
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=1),
+    )
+    info = Pricer(bedrock=lambda region: bedrock).info("82ey7vcct4m3", NOW)
+    assert info.priced is False
+    assert "EndpointConnectionError" in (info.note or "")
+    assert "82ey7vcct4m3" not in price_module._PROFILE_CACHE

@@ -151,8 +151,13 @@ def resolve_application_profile(res: Resolution, bedrock: Any) -> Resolution:
     identifier = res.model_id if res.model_id.startswith("arn:") else (res.profile_id or res.model_id)
     try:
         answer = bedrock.get_inference_profile(inferenceProfileIdentifier=identifier)
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "error")
+    except (ClientError, BotoCoreError) as exc:
+        # No credentials or no endpoint (BotoCoreError) is as transient as throttling: not cached.
+        code = (
+            exc.response.get("Error", {}).get("Code", "error")
+            if isinstance(exc, ClientError)
+            else type(exc).__name__
+        )
         resolved = Resolution(
             res.model_id,
             "application-profile",
@@ -160,7 +165,8 @@ def resolve_application_profile(res: Resolution, bedrock: Any) -> Resolution:
             profile_id=res.profile_id,
             note=f"GetInferenceProfile failed ({code}); application profile not resolved",
         )
-        if code not in {"ThrottlingException", "ServiceUnavailableException", "InternalServerException"}:
+        transient = {"ThrottlingException", "ServiceUnavailableException", "InternalServerException"}
+        if isinstance(exc, ClientError) and code not in transient:
             _PROFILE_CACHE[key] = resolved  # a transient error is retried on the next report
         return resolved
     arns = [m["modelArn"] for m in answer.get("models", []) if m.get("modelArn")]

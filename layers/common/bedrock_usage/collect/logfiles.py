@@ -18,6 +18,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from botocore.exceptions import ClientError
+
 from bedrock_usage.model import Counts, Latency, Usage, Window
 
 SOURCE = "log-files"
@@ -360,7 +362,14 @@ def collect_logfiles(
 
             s3 = boto3.client("s3")
         for key in _s3_keys(s3, bucket, prefix, span_start, window.end):
-            body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+            try:
+                body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "NoSuchKey":
+                    raise
+                # Expired by the lifecycle rule between listing and reading: nothing to count.
+                agg.usage.warnings.append(f"s3://{bucket}/{key} disappeared before it was read")
+                continue
             try:
                 _read_stream(agg, f"s3://{bucket}/{key}", body)
             finally:
