@@ -19,6 +19,7 @@ import importlib.util
 import io
 import json
 import os
+import re
 import ssl
 import sys
 import tempfile
@@ -44,6 +45,7 @@ DEMO_PARAMETERS = {
     "SenderEmail": "bedrock-usage@example.com",
     "ReportRecipients": "finops@example.com",
     "AlertEmail": "oncall@example.com",
+    "AlarmRouting": "Bedrock-*=oncall@example.com,budget=finops@example.com,default=oncall@example.com",
 }
 
 
@@ -71,14 +73,18 @@ def emulator() -> Iterator[None]:
     }.items():
         os.environ[name] = value
     os.environ.pop("AWS_PROFILE", None)
+    from botocore import handlers
     from moto import mock_aws
 
+    handlers.BUILTIN_HANDLERS.extend(_HOOKS)
     mock = mock_aws()
     mock.start()
     try:
         yield
     finally:
         mock.stop()
+        for hook in _HOOKS:
+            handlers.BUILTIN_HANDLERS.remove(hook)
 
 
 def client(service: str) -> Any:
@@ -92,8 +98,6 @@ def client(service: str) -> Any:
 
 def _refs(node: Any) -> set[str]:
     """Logical IDs (and parameters) a template fragment refers to, through Ref, GetAtt and Sub."""
-    import re
-
     found: set[str] = set()
     if isinstance(node, dict):
         for key, value in node.items():
@@ -534,7 +538,7 @@ class Lambda:
         self.module_name, _, self.function = config["Handler"].rpartition(".")
         self.timeout = int(config.get("Timeout", 3))
         self.env = {
-            **config.get("Environment", {}).get("Variables", {}),
+            **{k: str(v) for k, v in config.get("Environment", {}).get("Variables", {}).items()},
             "AWS_LAMBDA_FUNCTION_NAME": name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.get("MemorySize", 128)),
             "AWS_REGION": REGION,
@@ -792,26 +796,44 @@ def step_traffic(
     )
 
 
-@contextlib.contextmanager
-def captured_ses_requests() -> Iterator[list[dict[str, Any]]]:
-    """Every SES v2 SendEmail request made while active, as the caller passed it.
+_SES_REQUESTS: list[dict[str, Any]] = []
+
+
+def _capture_send_email(params: dict[str, Any], **_: Any) -> None:
+    """Keep every SES v2 SendEmail request as the caller passed it.
 
     moto keeps only the HTML body of a Simple-content message; the text part and the inline images are
-    read from the request itself. Registered like moto registers its own hook: for every new botocore session.
+    read from the request itself.
     """
-    from botocore import handlers
+    _SES_REQUESTS.append(json.loads(json.dumps(params, default=lambda b: b.decode("latin-1"))))
 
+
+def _no_widget_image(**_: Any) -> tuple[Any, dict[str, Any]]:
+    """moto has no GetMetricWidgetImage (it would raise NotImplementedError inside the caller); answer with
+    an error instead, as a failing real call would, so the caller takes its documented no-graph path."""
+    from botocore.awsrequest import AWSResponse
+
+    error = {"Code": "NotImplemented", "Message": "the emulator (moto) cannot render metric widget images"}
+    response = AWSResponse(f"https://monitoring.{REGION}.amazonaws.com/", 501, {}, None)  # type: ignore[arg-type]
+    return response, {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 501}}
+
+
+# Registered like moto registers its own hook: for every botocore session, from the emulator's start on.
+_HOOKS = (
+    ("provide-client-params.sesv2.SendEmail", _capture_send_email),
+    ("before-call.cloudwatch.GetMetricWidgetImage", _no_widget_image),
+)
+
+
+@contextlib.contextmanager
+def captured_ses_requests() -> Iterator[list[dict[str, Any]]]:
+    """The SES v2 SendEmail requests made while active."""
+    start = len(_SES_REQUESTS)
     requests: list[dict[str, Any]] = []
-
-    def capture(params: dict[str, Any], **_: Any) -> None:
-        requests.append(json.loads(json.dumps(params, default=lambda b: b.decode("latin-1"))))
-
-    entry = ("provide-client-params.sesv2.SendEmail", capture)
-    handlers.BUILTIN_HANDLERS.append(entry)
     try:
         yield requests
     finally:
-        handlers.BUILTIN_HANDLERS.remove(entry)
+        requests.extend(_SES_REQUESTS[start:])
 
 
 def _sent_messages() -> list[Any]:
@@ -826,7 +848,7 @@ def _write_email(request: dict[str, Any], stored: Any, out: Path, stem: str, out
     html, text = simple["Body"]["Html"]["Data"], simple["Body"].get("Text", {}).get("Data", "")
     if stored.body != html:
         raise DemoError(f"the emulator stored a different HTML body than {stem} sent")
-    message = EmailMessage(policy=email.policy.SMTP)
+    message = EmailMessage(policy=email.policy.default)  # LF line ends: a file on disk, not an SMTP session
     message["From"] = request["FromEmailAddress"]
     message["To"] = ", ".join(request["Destination"].get("ToAddresses", []))
     message["Subject"] = simple["Subject"]["Data"]
@@ -933,7 +955,7 @@ def _hourly_input_tokens(start: datetime, end: datetime) -> dict[datetime, float
 
 
 def _alarm_event(base: dict[str, Any], now: datetime) -> tuple[dict[str, Any], str] | None:
-    """The SNS delivery CloudWatch would make for the stack's input-token alarm at the traffic's busiest hour.
+    """The SNS delivery CloudWatch would make for the stack's input-token alarm at its latest breaching hour.
 
     Built from the emulated alarm's real configuration and the emulated metrics; None when no hour in the
     last day crossed the threshold (then nothing would have fired).
@@ -943,12 +965,14 @@ def _alarm_event(base: dict[str, Any], now: datetime) -> tuple[dict[str, Any], s
     if not found:
         return None
     alarm = found[0]
-    hours = _hourly_input_tokens(now - dt.timedelta(hours=24), now)
+    last_hour = now.replace(minute=0, second=0, microsecond=0)
+    hours = _hourly_input_tokens(last_hour - dt.timedelta(hours=24), last_hour)
     if not hours:
         return None
-    hour, value = max(hours.items(), key=lambda item: item[1])
-    if value <= alarm["Threshold"]:
+    crossed = sorted((hour, value) for hour, value in hours.items() if value > alarm["Threshold"])
+    if not crossed:
         return None
+    hour, value = crossed[-1]  # the latest hour over the threshold: the alarm's latest change to ALARM
     changed = hour.astimezone(UTC) + dt.timedelta(hours=1, seconds=41)
     message.update(
         AlarmName=alarm["AlarmName"],
@@ -1008,9 +1032,13 @@ def step_alarm(stack: Stack, outcome: Outcome, log: TextIO, now: datetime) -> No
             "    moto neither evaluates alarms nor delivers SNS to Lambda: the notification CloudWatch would "
             f"send is built from the emulated alarm and metrics ({what})"
         )
-    senders = [v for k, v in function.env.items() if k.endswith("SENDER_EMAIL") and v]
-    if senders:
-        _verify_identities(*senders)
+    say("    moto has no GetMetricWidgetImage: that call fails here, so the email goes without its graph")
+    # In the SES sandbox both the sender and the recipients must be verified identities.
+    addresses = re.findall(
+        r"[^\s=,;]+@[^\s=,;]+", " ".join(function.env.get(k, "") for k in ("SENDER_EMAIL", "ALARM_ROUTING"))
+    )
+    if function.env.get("SENDER_EMAIL"):
+        _verify_identities(*dict.fromkeys(addresses))
     before = len(_sent_messages())
     with captured_ses_requests() as requests:
         result = function.invoke(event)
