@@ -121,3 +121,11 @@ def test_alarm_widget_shows_every_notifying_bedrock_alarm(cfn, resources, body):
     }
     (alarm_widget,) = widgets(body, "alarm")
     assert set(alarm_widget["alarms"]) == notifying
+
+
+def test_search_series_are_labelled_with_their_model_id(body):
+    """Dynamic labels must reach CloudWatch as ${PROP(...)}: in Fn::Sub they are escaped as ${!PROP(...)}."""
+    for widget in widgets(body, "metric"):
+        for row in widget["metrics"]:
+            if isinstance(row[0], dict) and row[0]["expression"].startswith("SEARCH("):
+                assert "${PROP('Dim.ModelId')}" in row[0]["label"], widget["title"]
