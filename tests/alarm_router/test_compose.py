@@ -184,3 +184,10 @@ def test_number_and_duration_formats() -> None:
     assert duration(datetime(2026, 1, 1, 0, 0, 30, tzinfo=UTC) - datetime(2026, 1, 1, tzinfo=UTC)) == (
         "under a minute"
     )
+
+
+def test_insufficient_data_email_says_so_without_numbers() -> None:
+    rec = record("sns-alarm-insights.json", NewStateValue="INSUFFICIENT_DATA", OldStateValue="OK")
+    email = compose(parse_record(rec), links=LINKS, now=NOW)
+    assert email.subject == "INSUFFICIENT_DATA: Bedrock-HighInputTokenUsage"
+    assert "has not enough data to evaluate the alarm" in email.text

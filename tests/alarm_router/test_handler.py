@@ -374,3 +374,14 @@ def test_composite_alarm_without_child_details_still_names_the_children(
     assert result["results"][0]["enrichmentFailures"] == [
         "the triggering child alarm's metric (CloudWatch DescribeAlarms failed)"
     ]
+
+
+def test_insufficient_data_is_emailed_without_querying_cloudwatch(world: World, lambda_context: Any) -> None:
+    event = load_event("sns-alarm-single.json")
+    data = json.loads(event["Records"][0]["Sns"]["Message"])
+    data["NewStateValue"] = "INSUFFICIENT_DATA"
+    event["Records"][0]["Sns"]["Message"] = json.dumps(data)
+    world.run(event, lambda_context)  # no Stubber responses queued: any CloudWatch call would fail
+    [sent] = world.sent()
+    assert sent.subject == "INSUFFICIENT_DATA: Bedrock-HighLatency-ClaudeSonnet"
+    assert world.cw_calls == []
