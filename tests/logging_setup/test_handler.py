@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 from bedrock_usage import logging_config as lc
 
-from tests.conftest import ACCOUNT_ID, FakeLambdaContext, load_event
+from tests.conftest import ACCOUNT_ID, FakeLambdaContext, load_event, load_handler_module
 from tests.logging_setup.conftest import BUCKET, FOREIGN_CONFIG, LOG_GROUP, ROLE_ARN, ErrorInjector, Invoker
 
 PHYSICAL_ID = "BedrockInvocationLogging-us-east-1"
@@ -281,3 +281,30 @@ def test_given_a_hanging_aws_call_when_time_runs_out_then_crhelper_still_answers
     first = cfn_endpoint.received[0].body
     assert first["Status"] == "FAILED"
     assert first["Reason"] == "Execution timed out"
+
+
+def test_given_a_bad_flag_failed_the_create_when_rolled_back_then_delete_still_succeeds(
+    invoke: Invoker, bedrock: Any
+) -> None:
+    bad = {"TextDataDelivery": "TRUE"}
+    failed = invoke("cfn-create.json", properties=bad)
+
+    rollback = invoke("cfn-delete.json", PhysicalResourceId=failed.body["PhysicalResourceId"], properties=bad)
+
+    assert_answer(rollback, "SUCCESS")
+    assert live(bedrock) is None
+
+
+def test_given_a_broken_function_setting_then_cloudformation_still_gets_failed_with_the_reason(
+    aws: None, cfn_endpoint: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("RESPONSE_RESERVE_SECONDS", "soon")
+    module = load_handler_module("logging_setup")
+    event = load_event("cfn-create.json")
+    event["ResponseURL"] = cfn_endpoint.url(event["RequestId"])
+
+    module.lambda_handler(event, FakeLambdaContext())
+
+    (received,) = cfn_endpoint.received
+    assert received.body["Status"] == "FAILED"
+    assert "RESPONSE_RESERVE_SECONDS" in received.body["Reason"]
