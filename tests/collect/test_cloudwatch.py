@@ -400,8 +400,9 @@ def test_given_a_long_daily_series_when_collected_then_no_call_asks_for_more_tha
         stub.add_response("list_metrics", _list_metrics(models), None)
         for _ in range(expected_calls):
             stub.add_response("get_metric_data", {"MetricDataResults": []}, None)
-        collect_metrics(cw, STUB_WINDOW, daily_from=daily_from, now=WINDOW_END)
+        usage = collect_metrics(cw, STUB_WINDOW, daily_from=daily_from, now=WINDOW_END)
         stub.assert_no_pending_responses()
+    assert not any("14 days" in w for w in usage.warnings)  # the window itself is recent
 
     for name, params in calls:
         if name != "GetMetricData":

@@ -138,10 +138,12 @@ def collect_metrics(
     now = (now or datetime.now(UTC)).astimezone(UTC)
     usage = Usage(window=window, source=SOURCE)
     span_start = min(window.start, daily_from) if daily_from else window.start
-    if now - span_start > LIST_METRICS_HORIZON:
+    # Only for the window: a month-long daily series reaches past 14 days in most reports, and a warning
+    # on every digest would be noise; a model idle for two weeks barely moves a month's figures.
+    if now - window.start > LIST_METRICS_HORIZON:
         usage.warnings.append(
             f"CloudWatch lists only metrics with data in the last 14 days; a model idle since "
-            f"{(now - LIST_METRICS_HORIZON).date().isoformat()} is missing from the figures before that"
+            f"{(now - LIST_METRICS_HORIZON).date().isoformat()} is missing from this window's figures"
         )
 
     models = discover(cloudwatch)
