@@ -326,3 +326,36 @@ def test_timing_keeps_the_reserve_back_from_the_remaining_time() -> None:
     timing = lc.HandlerSettings(reserve_seconds=20).timing(300_000, clock=clock)
 
     assert timing.deadline == clock.now + 280
+
+
+def test_when_bedrock_reads_back_something_else_create_fails_and_puts_the_previous_back(
+    bedrock: Any, ssm: Any
+) -> None:
+    """Bedrock dropping the S3 destination on read-back is emulated by an `after-call` hook that edits
+    the parsed Get response once ours has been Put (moto echoes whatever was Put)."""
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
+    props = replace(lc.parse_properties(REQUIRED), take_over=True)
+    store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")
+    ours_put = {"done": False}
+
+    def after_put(params: dict[str, Any], **_: Any) -> None:
+        body = json.loads(params["body"])
+        ours_put["done"] = body["loggingConfig"]["cloudWatchConfig"]["logGroupName"] == LOG_GROUP
+
+    def after_get(parsed: dict[str, Any], **_: Any) -> None:
+        if ours_put["done"]:
+            parsed["loggingConfig"].pop("s3Config", None)
+
+    bedrock.meta.events.register("before-call.bedrock.PutModelInvocationLoggingConfiguration", after_put)
+    bedrock.meta.events.register("after-call.bedrock.GetModelInvocationLoggingConfiguration", after_get)
+    clock = FakeClock()
+    timing = lc.Timing(deadline=clock.now + 5, clock=clock, sleep=clock.sleep)
+
+    with pytest.raises(
+        lc.LoggingSetupError, match=r"different logging configuration after Put \(differs in s3Config\)"
+    ):
+        lc.apply(bedrock, store, props, physical_id="id-1", timing=timing)
+
+    plain = boto3.client("bedrock", region_name=REGION)
+    assert lc.canonical(lc.get_config(plain)) == lc.canonical(FOREIGN_CONFIG)
+    assert store.load() is None

@@ -300,7 +300,8 @@ def verify_config(
     want = canonical(expected)
     while True:
         with aws_errors("Reading the logging configuration back"):
-            got = canonical(get_config(bedrock))
+            read = get_config(bedrock)
+        got = canonical(read)
         if got == want:
             return
         if clock() + interval > deadline:
@@ -312,7 +313,7 @@ def verify_config(
             raise LoggingSetupError(
                 short_reason(
                     "Bedrock reports a different logging configuration after Put "
-                    f"(differs in {', '.join(differing) or 'everything'}): {describe(get_config(bedrock))}"
+                    f"(differs in {', '.join(differing) or 'everything'}): {describe(read)}"
                 )
             )
         sleep(interval)
@@ -478,11 +479,16 @@ def apply(
             )
         put_done = True
         verify_config(bedrock, desired, deadline=timing.deadline, clock=timing.clock, sleep=timing.sleep)
-    except LoggingSetupError:
+    except LoggingSetupError as failure:
         if fresh:
             # A failed Create leaves the account as it found it (an Update is rolled back by CloudFormation).
-            if put_done:
-                _restore(bedrock, live, timing)
+            try:
+                if put_done:
+                    _restore(bedrock, live, timing)
+            except LoggingSetupError as undo:
+                # Keep the saved state: the rollback's Delete tries again.
+                message = f"{failure}; putting the previous configuration back failed too: {undo}"
+                raise LoggingSetupError(short_reason(message)) from failure
             store.delete()
         raise
     return ApplyResult(previous=new_state.previous, took_over=foreign, attempts=attempts)
