@@ -273,3 +273,12 @@ def test_wbr_filter_escapes_before_adding_break_opportunities() -> None:
     assert str(wbr("us.amazon.nova-pro-v1:0")) == "us.<wbr>amazon.<wbr>nova-<wbr>pro-<wbr>v1:<wbr>0"
     assert str(wbr('<img src=x onerror="a()">')) == "&lt;img src=x onerror=&#34;a()&#34;&gt;"
     assert str(wbr(None)) == ""
+
+
+def test_compacting_the_html_never_changes_what_a_caller_name_says() -> None:
+    """Class and style attributes are stripped/tightened inside tags only, never in text."""
+    name = 'arn:aws:iam::123456789012:user/x class="a" style="b : c"'
+    caller = CallerLine(caller=name, counts=Counts(invocations=1), cost_usd=None)
+    digest = render_digest(make_report(callers=[caller]))
+    assert 'user/x class="a" style="b : c"' in visible_text(digest.html)
+    assert ("title", name) in parse(digest.html).attrs

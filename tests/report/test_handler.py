@@ -91,6 +91,7 @@ def test_scheduled_digest_is_built_from_the_logs_and_emailed(
     assert metrics["DigestBytes"] == result["html_bytes"]
 
 
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # the replay publishes none
 def test_a_retry_of_the_same_scheduled_window_sends_nothing(handler_env: dict[str, Any]) -> None:
     event = {"hours": 24, "scheduled_time": "2026-11-28T00:00:00Z", "attempt": "1"}
     app = load_handler_module("report")
@@ -105,6 +106,7 @@ def test_a_retry_of_the_same_scheduled_window_sends_nothing(handler_env: dict[st
     assert len(sent_emails()) == 2
 
 
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # the failed run publishes none
 def test_a_failed_delivery_leaves_no_record_so_the_retry_sends(
     handler_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -174,6 +176,7 @@ def test_event_recipients_override_the_configured_ones(handler_env: dict[str, An
     assert email.destinations["ToAddresses"] == ["oncall@example.com"]
 
 
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
 @pytest.mark.parametrize("event", [{"hours": "a day"}, {"since": "2026-13-01T00:00:00Z"}, {"extra": 1}])
 def test_a_bad_event_fails_before_any_aws_call(
     event: dict[str, Any], monkeypatch: pytest.MonkeyPatch, lambda_context: FakeLambdaContext
