@@ -818,10 +818,33 @@ def _no_widget_image(**_: Any) -> tuple[Any, dict[str, Any]]:
     return response, {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 501}}
 
 
+_UNFAITHFUL_EXPRESSION = re.compile(r"^\s*SELECT\b|\bSEARCH\s*\(", re.IGNORECASE)
+
+
+def _mark_unfaithful_query(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    """moto answers Metrics Insights (SELECT ...) and SEARCH expressions with made-up series; mark them."""
+    queries = params.get("MetricDataQueries") or []
+    if any(_UNFAITHFUL_EXPRESSION.search(str(q.get("Expression", ""))) for q in queries):
+        context["demo_unfaithful"] = True
+
+
+def _refuse_unfaithful_query(context: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]] | None:
+    """Fail such a GetMetricData call, as an unavailable API would, instead of returning wrong numbers."""
+    if not context.get("demo_unfaithful"):
+        return None
+    from botocore.awsrequest import AWSResponse
+
+    error = {"Code": "NotImplemented", "Message": "the emulator (moto) cannot run Metrics Insights or SEARCH"}
+    response = AWSResponse(f"https://monitoring.{REGION}.amazonaws.com/", 501, {}, None)  # type: ignore[arg-type]
+    return response, {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 501}}
+
+
 # Registered like moto registers its own hook: for every botocore session, from the emulator's start on.
 _HOOKS = (
     ("provide-client-params.sesv2.SendEmail", _capture_send_email),
     ("before-call.cloudwatch.GetMetricWidgetImage", _no_widget_image),
+    ("before-parameter-build.cloudwatch.GetMetricData", _mark_unfaithful_query),
+    ("before-call.cloudwatch.GetMetricData", _refuse_unfaithful_query),
 )
 
 
@@ -1032,7 +1055,10 @@ def step_alarm(stack: Stack, outcome: Outcome, log: TextIO, now: datetime) -> No
             "    moto neither evaluates alarms nor delivers SNS to Lambda: the notification CloudWatch would "
             f"send is built from the emulated alarm and metrics ({what})"
         )
-    say("    moto has no GetMetricWidgetImage: that call fails here, so the email goes without its graph")
+    say(
+        "    moto has no GetMetricWidgetImage and no Metrics Insights: those calls fail here, so the email "
+        "goes without its graph and its per-model breakdown"
+    )
     # In the SES sandbox both the sender and the recipients must be verified identities.
     addresses = re.findall(
         r"[^\s=,;]+@[^\s=,;]+", " ".join(function.env.get(k, "") for k in ("SENDER_EMAIL", "ALARM_ROUTING"))
