@@ -162,7 +162,9 @@ class Stack:
         for name, output in self.template.get("Outputs", {}).items():
             if self.condition(output.get("Condition")):
                 with contextlib.suppress(Exception):  # an output of a piece moto cannot emulate
-                    out[name] = str(self.resolve(output["Value"]))
+                    value = self.resolve(output["Value"])
+                    if isinstance(value, str | int | float):  # moto resolves a few Refs to model objects
+                        out[name] = str(value)
         return out
 
     def function_name(self, logical_id: str) -> str | None:
@@ -290,13 +292,15 @@ def _create_directly(stack: Stack, lid: str, resource: dict[str, Any]) -> None:
     creator = _CREATORS.get(kind)
     if creator is None:
         stack.not_emulated.append(f"{lid} ({kind})")
-        say(f"    not emulated: {lid} ({kind}) - moto has no API for it; a real deploy creates it")
+        _register(stack, lid, lid)  # a Ref to it resolves to its logical ID; a GetAtt fails, naming it
+        say(f"    not emulated: {lid} ({kind}) - the demo has no way to create it; a real deploy does")
         return
     props = stack.resolve(resource.get("Properties", {}))
     try:
         note = creator(stack, lid, props)
     except NotImplementedError as exc:
         stack.not_emulated.append(f"{lid} ({kind})")
+        _register(stack, lid, lid)
         say(f"    not emulated: {lid} ({kind}) - {exc}")
         return
     stack.created_directly.append(lid)
@@ -675,6 +679,7 @@ class Outcome:
     digest_subject: str | None = None
     files: dict[str, Path] = field(default_factory=dict)
     alarm_subject: str | None = None
+    stack_outputs: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -1086,6 +1091,7 @@ def step_summary(stack: Stack, outcome: Outcome, now: datetime) -> None:
     from bedrock_usage.render import usd
 
     _, bucket, prefix, _ = _destinations(stack, outcome)
+    outcome.stack_outputs = stack.outputs()
     if outcome.report:
         window_dict = outcome.report["window"]
         window = Window(
@@ -1181,6 +1187,7 @@ def _write_summary(outcome: Outcome, **inputs: Any) -> Path:
     data = {
         "inputs": {k: v.isoformat() if isinstance(v, datetime) else v for k, v in inputs.items()},
         "skipped": outcome.skipped,
+        "stack_outputs": outcome.stack_outputs,
         "logging_config": outcome.logging_config,
         "cloudformation_response": outcome.cfn_response,
         "written": traffic.written if traffic else {},

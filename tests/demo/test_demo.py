@@ -78,6 +78,9 @@ def test_demo_prints_every_step_and_says_what_the_emulator_cannot_do(demo: dict[
 def test_the_writers_put_every_logged_request_in_s3_and_the_last_14_days_in_the_log_group(
     demo: dict[str, Any],
 ) -> None:
+    outputs = demo["summary"]["stack_outputs"]
+    assert outputs["LogBucketName"] == f"bedrock-logs-{ACCOUNT_ID}"  # the template's names, as deployed
+    assert outputs["InvocationLogGroupName"] == "/aws/bedrock/modelinvocations"
     written, truth = demo["summary"]["written"], demo["truth"]
     logged = [inv for inv in truth.invocations if not inv.throttled]
     assert written["log file records"] == len(logged)
