@@ -49,6 +49,7 @@ def _physical_id() -> str:
 @helper.create
 @helper.update
 def create_or_update(event: dict[str, Any], context: Any) -> str:
+    timing = SETTINGS.timing(context.get_remaining_time_in_millis())  # first: the clock is already running
     physical_id = event.get("PhysicalResourceId") or _physical_id()
     helper.PhysicalResourceId = physical_id  # kept even if we raise, so a later Delete finds our state
     props = lc.parse_properties(event.get("ResourceProperties"))
@@ -60,7 +61,7 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
         store,
         props,
         physical_id=physical_id,
-        timing=SETTINGS.timing(context.get_remaining_time_in_millis()),
+        timing=timing,
         old_props=old_props,
     )
     helper.Data.update(
@@ -79,6 +80,7 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
 
 @helper.delete
 def delete(event: dict[str, Any], context: Any) -> str:
+    timing = SETTINGS.timing(context.get_remaining_time_in_millis())
     physical_id = str(event["PhysicalResourceId"])
     bedrock, ssm = _clients()
     store = lc.StateStore(ssm, lc.state_parameter_name(event["StackId"]))
@@ -88,7 +90,7 @@ def delete(event: dict[str, Any], context: Any) -> str:
         # Properties that failed validation on Create must not make the Delete fail too.
         _lenient(event.get("ResourceProperties")),
         physical_id=physical_id,
-        timing=SETTINGS.timing(context.get_remaining_time_in_millis()),
+        timing=timing,
     )
     # Someone else's configuration left in place, or a previous one that could not be put back: say so loudly.
     log = logger.warning if result.action in ("left-foreign", "restore-failed") else logger.info

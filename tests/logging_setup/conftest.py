@@ -8,6 +8,7 @@ import ipaddress
 import json
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -197,6 +198,17 @@ def handler(aws: None, cfn_endpoint: CloudFormationEndpoint, monkeypatch: pytest
     return load_handler_module("logging_setup")
 
 
+class CountdownContext(FakeLambdaContext):
+    """A Lambda context whose remaining time runs down with the wall clock, as Lambda's does."""
+
+    def __init__(self, remaining_ms: int) -> None:
+        super().__init__(remaining_ms=remaining_ms)
+        self._started = time.monotonic()
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms - int((time.monotonic() - self._started) * 1000)
+
+
 @dataclass
 class Invoker:
     handler: Any
@@ -214,7 +226,7 @@ class Invoker:
             }
         event["ResponseURL"] = self.endpoint.url(event["RequestId"])
         before = len(self.endpoint.received)
-        self.handler.lambda_handler(event, FakeLambdaContext(remaining_ms=remaining_ms))
+        self.handler.lambda_handler(event, CountdownContext(remaining_ms))
         new = self.endpoint.received[before:]
         assert len(new) == 1, f"CloudFormation must get exactly one response, got {len(new)}"
         return new[0]
