@@ -5,7 +5,7 @@ LoggingSetupFunction as CloudFormation would, writes 15 days of realistic Bedroc
 ReportFunction with events/24h.json and one alarm through AlarmRouterFunction, and writes the emails
 to build/demo/. Where the emulator cannot do what AWS does, it says so in one line and never fakes a result.
 
-Usage: python -m scripts.demo [--per-day N] [--days N] [--out DIR] [--seed N]
+Usage: python -m scripts.demo [--per-day N] [--days N] [--seed N] [--out DIR] [--now ISO-8601]
 """
 
 from __future__ import annotations
@@ -72,7 +72,9 @@ def emulator() -> Iterator[None]:
         "POWERTOOLS_TRACE_DISABLED": "1",
     }.items():
         os.environ[name] = value
-    os.environ.pop("AWS_PROFILE", None)
+    # A profile or a custom endpoint (LocalStack, say) would send requests past moto, to a real service.
+    for name in [n for n in os.environ if n == "AWS_PROFILE" or n.startswith("AWS_ENDPOINT_URL")]:
+        os.environ.pop(name)
     from botocore import handlers
     from moto import mock_aws
 
@@ -554,7 +556,9 @@ class Lambda:
 
     @contextlib.contextmanager
     def _runtime(self) -> Iterator[None]:
-        sys.path.insert(0, str(self.folder))
+        # Lambda puts the function's folder first and the layer's python/ folder after it on sys.path.
+        paths = [str(self.folder), str(REPO / "layers" / "common")]
+        sys.path[:0] = paths
         try:
             with (
                 _environment(self.env),
@@ -563,7 +567,8 @@ class Lambda:
             ):
                 yield
         finally:
-            sys.path.remove(str(self.folder))
+            for path in paths:
+                sys.path.remove(path)
 
     def invoke(self, event: dict[str, Any]) -> Any:
         print(f"\n===== {self.logical_id} ({self.name}) =====", file=self.log, flush=True)
@@ -681,7 +686,6 @@ class Outcome:
     alarm_subject: str | None = None
     stack_outputs: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 def _skip(outcome: Outcome, what: str, why: str) -> None:
@@ -767,6 +771,12 @@ def _destinations(stack: Stack, outcome: Outcome) -> tuple[str, str, str, bool]:
         )
     outputs = stack.outputs()
     return outputs["InvocationLogGroupName"], outputs["LogBucketName"], "", True
+
+
+def _logs_source(bucket: str, prefix: str) -> str:
+    """The S3 URI of the folder Bedrock's log files go under (the logging configuration's keyPrefix)."""
+    prefix = prefix.strip("/")
+    return f"s3://{bucket}/{prefix}/" if prefix else f"s3://{bucket}/"
 
 
 def step_traffic(
@@ -919,7 +929,7 @@ def step_report(stack: Stack, outcome: Outcome, log: TextIO) -> None:
     _, bucket, prefix, _ = _destinations(stack, outcome)
     # moto does not aggregate Logs Insights queries (stats ... by) or compute percentiles, so the CloudWatch
     # path would show wrong numbers; the log-file collector reads the same records from the bucket instead.
-    function.env["LOGS_SOURCE"] = f"s3://{bucket}/{prefix}"
+    function.env["LOGS_SOURCE"] = _logs_source(bucket, prefix)
     say(
         f"    the emulator cannot run Logs Insights aggregations or metric percentiles: the report reads the "
         f"log files (LOGS_SOURCE={function.env['LOGS_SOURCE']}) instead"
@@ -1101,7 +1111,7 @@ def step_summary(stack: Stack, outcome: Outcome, now: datetime) -> None:
         window = Window.last_hours(24, now.replace(minute=0))
     outcome.report_window = window
     report = run_report(
-        window, ReportSettings(regions=(REGION,), logs_source=f"s3://{bucket}/{prefix}"), now=now
+        window, ReportSettings(regions=(REGION,), logs_source=_logs_source(bucket, prefix)), now=now
     )
     path = outcome.out_dir / "report.json"
     path.write_text(json.dumps(report.to_dict(), indent=1))
