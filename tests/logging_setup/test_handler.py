@@ -145,6 +145,8 @@ def test_given_refused_create_when_stack_rolls_back_then_delete_succeeds_and_for
 ) -> None:
     bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
     failed = invoke("cfn-create.json")
+    # Even a failed Create answers with the stable ID, so the rollback's Delete addresses the same resource.
+    assert failed.body["PhysicalResourceId"] == PHYSICAL_ID
 
     body = assert_answer(
         invoke("cfn-delete.json", PhysicalResourceId=failed.body["PhysicalResourceId"]), "SUCCESS"
