@@ -795,8 +795,8 @@ def step_traffic(
         f"    {len(traffic.invocations):,} requests over {days} days from {len(callers)} callers to "
         f"{len(models)} model IDs (seed {seed})"
     )
-    gen.write_metrics(client("cloudwatch"), traffic, now=now)
-    gen.write_log_events(client("logs"), traffic, log_group=log_group, now=now, text_delivery=text)
+    gen.write_metrics(client("cloudwatch"), traffic)
+    gen.write_log_events(client("logs"), traffic, log_group=log_group, text_delivery=text)
     gen.write_log_files(
         client("s3"), traffic, bucket=bucket, key_prefix=prefix, text_delivery=text, seed=seed
     )
@@ -919,7 +919,7 @@ def _verify_identities(*addresses: str) -> None:
         sesv2.create_email_identity(EmailIdentity=address)
 
 
-def step_report(stack: Stack, outcome: Outcome, log: TextIO) -> None:
+def step_report(stack: Stack, outcome: Outcome, log: TextIO, now: datetime) -> None:
     """Run ReportFunction with events/24h.json and write the email it sent to build/demo/digest.*."""
     function = _function(stack, "ReportFunction", log)
     event_file = REPO / "events" / "24h.json"
@@ -937,9 +937,14 @@ def step_report(stack: Stack, outcome: Outcome, log: TextIO) -> None:
     sender, recipients = function.env.get("SENDER_EMAIL", ""), function.env.get("REPORT_RECIPIENTS", "")
     if sender:
         _verify_identities(sender, *[r.strip() for r in recipients.replace(";", ",").split(",") if r.strip()])
+    event = json.loads(event_file.read_text())
+    if datetime.now(UTC) - now > dt.timedelta(hours=1):
+        # Traffic that ends in the past (--now): report the hours that end where it ends.
+        event["until"] = now.replace(minute=0, second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+        say(f'    --now is in the past: the event gets "until": "{event["until"]}"')
     before = len(_sent_messages())
     with captured_ses_requests() as requests:
-        result = function.invoke(json.loads(event_file.read_text()))
+        result = function.invoke(event)
     outcome.report = result
     say(
         f"    ReportFunction: {result.get('invocations', 0):,} invocations, "
@@ -1170,7 +1175,7 @@ def run(
             step(4, f"Writing {days} days of Bedrock traffic the way Bedrock writes it")
             step_traffic(stack, outcome, now=now, days=days, per_day=per_day, seed=seed)
             step(5, "ReportFunction with events/24h.json")
-            step_report(stack, outcome, log)
+            step_report(stack, outcome, log, now)
             step(6, "AlarmRouterFunction with one alarm notification")
             step_alarm(stack, outcome, log, now)
             step(7, "Summary")
@@ -1222,6 +1227,8 @@ def _utc(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} has no time zone; add Z or +00:00")
+    if moment > datetime.now(UTC):
+        raise argparse.ArgumentTypeError(f"{text!r} is in the future; CloudWatch would refuse its traffic")
     return moment.astimezone(UTC)
 
 

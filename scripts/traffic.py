@@ -505,15 +505,16 @@ def logged(traffic: Traffic) -> Iterator[Invocation]:
 
 
 def write_log_events(
-    logs: Any, traffic: Traffic, *, log_group: str, now: datetime, text_delivery: bool = True
+    logs: Any, traffic: Traffic, *, log_group: str, text_delivery: bool = True, now: datetime | None = None
 ) -> int:
     """Put the records into `log_group`'s Bedrock stream, in batches PutLogEvents accepts; returns the count.
 
-    Records older than 14 days are left out, as CloudWatch Logs would reject them (they are in S3).
+    Records more than 14 days older than `now` (the service's clock: default, the wall clock) are left out,
+    as CloudWatch Logs would reject them (they are in S3).
     """
     with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
         logs.create_log_stream(logGroupName=log_group, logStreamName=LOG_STREAM)
-    oldest = now - CLOUDWATCH_MAX_AGE + timedelta(minutes=5)  # margin: the run itself takes time
+    oldest = _oldest_accepted(now)
     events = (
         {
             "timestamp": int(inv.timestamp.timestamp() * 1000),
@@ -606,9 +607,14 @@ _TOKEN_METRICS = (
 )
 
 
-def metric_data(traffic: Traffic, *, now: datetime) -> list[dict[str, Any]]:
+def _oldest_accepted(now: datetime | None) -> datetime:
+    # CloudWatch checks ages against its own clock; the margin covers the time the writing itself takes.
+    return (now or datetime.now(UTC)) - CLOUDWATCH_MAX_AGE + timedelta(minutes=5)
+
+
+def metric_data(traffic: Traffic, *, now: datetime | None = None) -> list[dict[str, Any]]:
     """AWS/Bedrock datapoints per minute and ModelId, as Bedrock publishes them (last 14 days only)."""
-    oldest = now - CLOUDWATCH_MAX_AGE + timedelta(minutes=5)
+    oldest = _oldest_accepted(now)
     minutes: dict[tuple[datetime, str], list[Invocation]] = defaultdict(list)
     for inv in traffic.invocations:
         if inv.timestamp >= oldest:
@@ -660,7 +666,7 @@ def metric_data(traffic: Traffic, *, now: datetime) -> list[dict[str, Any]]:
     return data
 
 
-def write_metrics(cloudwatch: Any, traffic: Traffic, *, now: datetime) -> int:
+def write_metrics(cloudwatch: Any, traffic: Traffic, *, now: datetime | None = None) -> int:
     """Put the AWS/Bedrock datapoints (PutMetricData in batches); returns how many were written."""
     data = metric_data(traffic, now=now)
     for i in range(0, len(data), METRICS_PER_CALL):

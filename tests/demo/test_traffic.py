@@ -17,7 +17,7 @@ from moto import mock_aws
 
 from scripts import traffic as gen
 
-# Close to the wall clock: CloudWatch Logs (and moto) refuse events more than 14 days old.
+# The traffic ends about now: CloudWatch Logs (and moto) refuse events more than 14 days old.
 NOW = datetime.now(UTC).replace(microsecond=0)
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -138,8 +138,9 @@ def test_log_batches_respect_put_log_events_limits() -> None:
 def test_log_group_gets_the_last_14_days_of_logged_requests(traffic: gen.Traffic) -> None:
     logs = boto3.client("logs", region_name=REGION)
     logs.create_log_group(logGroupName="/aws/bedrock/modelinvocations")
-    written = gen.write_log_events(logs, traffic, log_group="/aws/bedrock/modelinvocations", now=NOW)
-    cutoff = NOW - timedelta(days=14) + timedelta(minutes=5)
+    service_now = datetime.now(UTC)  # CloudWatch Logs judges age by its own clock
+    written = gen.write_log_events(logs, traffic, log_group="/aws/bedrock/modelinvocations", now=service_now)
+    cutoff = service_now - timedelta(days=14) + timedelta(minutes=5)
     expected = [inv for inv in traffic.invocations if not inv.throttled and inv.timestamp >= cutoff]
     assert written == len(expected)
     events = []
@@ -196,7 +197,7 @@ def test_log_files_use_bedrocks_key_layout_and_the_collector_reads_them_back(rec
 def test_metrics_sum_to_the_truth_per_model_id(recent: gen.Traffic) -> None:
     """Given the datapoints in CloudWatch, Then Sum per ModelId over a day equals the requests in that day."""
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
-    gen.write_metrics(cloudwatch, recent, now=NOW)
+    gen.write_metrics(cloudwatch, recent)
     end = NOW.replace(second=0)  # datapoints are per minute
     window = Window(end - timedelta(days=1), end)
     truth: dict[str, dict[str, int]] = {}
