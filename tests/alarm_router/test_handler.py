@@ -247,6 +247,17 @@ def test_unreadable_notifications_are_forwarded_as_received(
     assert result["results"][0]["kind"] == "forwarded"
 
 
+def test_digest_fallback_on_the_topic_is_logged_not_emailed_again(world: World, lambda_context: Any) -> None:
+    """ReportFunction's SNS fallback reaches the topic's email subscription; the router must not resend it."""
+    event = _with_message("This is the plain-text Bedrock usage digest. ...")
+    event["Records"][0]["Sns"]["MessageAttributes"] = {
+        "bedrock_usage_origin": {"Type": "String", "Value": "digest"}
+    }
+    result = world.run(event, lambda_context)
+    assert world.sent() == []
+    assert [(r["kind"], r["action"]) for r in result["results"]] == [("digest", "logged")]
+
+
 def test_every_record_of_a_batch_gives_exactly_one_email(world: World, lambda_context: Any) -> None:
     records = [load_event(n)["Records"][0] for n in ("sns-budget.json", "sns-other.json")]
     records.append(broken_events()["empty"]["Records"][0])

@@ -202,6 +202,8 @@ def test_no_sender_configured_goes_to_the_topic_as_text(aws: dict[str, Any]) -> 
     assert note["Subject"] == digest.subject
     assert "The HTML email was not sent: no SenderEmail configured" in note["Message"]
     assert digest.text in note["Message"]
+    # marked, so the alarm router subscribed to the same topic does not email it a second time
+    assert note["MessageAttributes"]["bedrock_usage_origin"] == {"Type": "String", "Value": "digest"}
 
 
 def test_unverified_sender_is_rejected_by_ses_and_falls_back(aws: dict[str, Any]) -> None:

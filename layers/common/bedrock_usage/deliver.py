@@ -84,7 +84,20 @@ def sns_message(text: str) -> str:
     return data[:keep].decode("utf-8", errors="ignore") + note
 
 
-def publish_text(sns: Any, *, topic_arn: str, subject: str, text: str) -> str:
-    """Publish a plain-text message to an SNS topic (email subscribers get it as is)."""
-    response = sns.publish(TopicArn=topic_arn, Subject=sns_subject(subject), Message=sns_message(text))
-    return str(response["MessageId"])
+# Message attribute that marks what this stack published itself, so its own subscribers can tell.
+ORIGIN_ATTRIBUTE = "bedrock_usage_origin"
+
+
+def publish_text(sns: Any, *, topic_arn: str, subject: str, text: str, origin: str | None = None) -> str:
+    """Publish a plain-text message to an SNS topic (email subscribers get it as is).
+
+    `origin`, when given, travels as the ORIGIN_ATTRIBUTE message attribute.
+    """
+    request: dict[str, Any] = {
+        "TopicArn": topic_arn,
+        "Subject": sns_subject(subject),
+        "Message": sns_message(text),
+    }
+    if origin:
+        request["MessageAttributes"] = {ORIGIN_ATTRIBUTE: {"DataType": "String", "StringValue": origin}}
+    return str(sns.publish(**request)["MessageId"])

@@ -32,6 +32,8 @@ from .model import Report, Window, iso
 
 log = logging.getLogger(__name__)
 
+DIGEST_ORIGIN = "digest"  # ORIGIN_ATTRIBUTE value on the SNS fallback
+
 MAX_HOURS = (
     24 * 93
 )  # about a quarter: beyond it Cost Explorer/CloudWatch daily data and the email stop being useful
@@ -297,7 +299,11 @@ def deliver_digest(
     if not topic_arn:  # unreachable when the config was parsed by ReportConfig.from_env
         raise ConfigError("no SNS topic to fall back to")
     message_id = publish_text(
-        sns(), topic_arn=topic_arn, subject=digest.subject, text=fallback_text(digest, reason)
+        sns(),
+        topic_arn=topic_arn,
+        subject=digest.subject,
+        text=fallback_text(digest, reason),
+        origin=DIGEST_ORIGIN,  # the alarm router on the same topic leaves it to the email subscription
     )
     return Delivery("sns", message_id, (), reason)
 

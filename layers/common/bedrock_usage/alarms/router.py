@@ -27,7 +27,7 @@ from bedrock_usage.alarms.notification import (
     parse_record,
 )
 from bedrock_usage.alarms.routing import Routing
-from bedrock_usage.deliver import send_email
+from bedrock_usage.deliver import ORIGIN_ATTRIBUTE, send_email
 
 LOG_TEXT_LIMIT = 200_000  # characters of a forwarded message written to the log (an event holds 256 KB)
 _AWS_ERRORS = (BotoCoreError, ClientError)
@@ -67,7 +67,7 @@ class RouterConfig:
 class Outcome:
     """What happened to one record: 'emailed' (with the SES MessageId) or 'logged'."""
 
-    kind: str  # alarm | resolved | budget | forwarded
+    kind: str  # alarm | resolved | budget | forwarded | digest
     action: str  # emailed | logged | failed
     sns_message_id: str
     subject: str
@@ -96,6 +96,15 @@ def raw_message(record: Any) -> str:
     if isinstance(message, str):
         return message
     return json.dumps(record, default=str)
+
+
+def origin_of(record: Any) -> str | None:
+    """The ORIGIN_ATTRIBUTE this stack sets on what it publishes itself; None for anything else."""
+    sns = record.get("Sns") if isinstance(record, dict) else None
+    attributes = sns.get("MessageAttributes") if isinstance(sns, dict) else None
+    attribute = attributes.get(ORIGIN_ATTRIBUTE) if isinstance(attributes, dict) else None
+    value = attribute.get("Value") if isinstance(attribute, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def kind_of(notification: Notification) -> str:
@@ -149,6 +158,18 @@ def route_record(
     """Parse, route, enrich, render and send one record. SES failures are logged and re-raised."""
     logger = logger or logging.getLogger(__name__)
     now = now or datetime.now(UTC)
+    if origin_of(record) == "digest":
+        # The daily digest's plain-text fallback, published to the alert topic by ReportFunction. The
+        # topic's email subscription already delivers it; emailing it again would send it twice.
+        sns = record.get("Sns", {})
+        logger.info("digest fallback on the alert topic: left to the topic's email subscription")
+        return Outcome(
+            "digest",
+            "logged",
+            str(sns.get("MessageId", "")),
+            str(sns.get("Subject") or ""),
+            note="digest fallback, delivered by the topic's email subscription",
+        )
     notification = parse_record(record)
     recipients = config.routing.recipients_for(notification)
     envelope = notification.envelope
