@@ -32,6 +32,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from bedrock_usage.errors import error_kind
 from bedrock_usage.model import Counts, Usage, Window
 
 logger = logging.getLogger(__name__)
@@ -70,11 +71,6 @@ QUERY = "\n".join(
 
 RUNNING = frozenset({"Scheduled", "Running"})
 FAILED = frozenset({"Failed", "Cancelled", "Timeout", "Unknown"})
-
-# errorCode -> Counts field, by the HTTP status botocore's bedrock-runtime model gives each error:
-# 429 throttling, 5xx server; every other code (4xx, or one we do not know) is a client error.
-THROTTLE_CODES = frozenset({"ThrottlingException", "ModelNotReadyException"})
-SERVER_CODES = frozenset({"InternalServerException", "ServiceUnavailableException"})
 
 
 class InsightsError(RuntimeError):
@@ -184,10 +180,11 @@ def _add_row(usage: Usage, row: dict[str, str]) -> None:
         counts.invocations = calls
     else:
         usage.errors_by_code[error] = usage.errors_by_code.get(error, 0) + calls
-        if error in THROTTLE_CODES:
+        kind = error_kind(error)
+        if kind == "throttle":
             # CloudWatch's Invocations leaves throttled requests out; so do we, to stay comparable.
             counts.throttles = calls
-        elif error in SERVER_CODES:
+        elif kind == "server":
             counts.invocations, counts.server_errors = calls, calls
         else:
             counts.invocations, counts.client_errors = calls, calls

@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from botocore.exceptions import ClientError
 
+from bedrock_usage.errors import error_kind
 from bedrock_usage.model import Counts, Latency, Usage, Window
 
 SOURCE = "log-files"
@@ -32,19 +33,6 @@ LIST_PAGE_SIZE = 1000  # ListObjectsV2's maximum
 _HOUR_RE = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})/(\d{2})(?=/)")
 _DATA_RE = re.compile(r"(?:^|/)\d{2}/data/")  # large request/response bodies and media, not records
 _YEAR_RE = re.compile(r"^(19|20|21)\d{2}$")
-
-# errorCode values CloudWatch would count as throttles or server (5xx) errors; the rest are client errors.
-THROTTLE_CODES = frozenset(
-    {"ThrottlingException", "TooManyRequestsException", "ServiceQuotaExceededException"}
-)
-SERVER_CODES = frozenset(
-    {
-        "InternalServerException",
-        "ServiceUnavailableException",
-        "ModelErrorException",
-        "ModelNotReadyException",
-    }
-)
 
 
 class _Malformed(ValueError):
@@ -153,10 +141,11 @@ class _Aggregator:
             0,
         ]
         if code:
-            if code in THROTTLE_CODES:
+            kind = error_kind(code)
+            if kind == "throttle":
                 # CloudWatch's Invocations excludes throttled requests; count them apart, as it does.
                 vec[0], vec[7] = 0, 1
-            elif code in SERVER_CODES:
+            elif kind == "server":
                 vec[6] = 1
             else:
                 vec[5] = 1
