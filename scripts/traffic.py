@@ -41,7 +41,7 @@ LOG_STREAM = "aws/bedrock/modelinvocations"  # the stream Bedrock itself writes 
 FILE_SLICE = timedelta(minutes=30)  # Bedrock writes an object every few minutes; fewer keeps the demo fast
 
 CLIENT_ERRORS = ("ValidationException", "AccessDeniedException")
-SERVER_ERRORS = ("InternalServerException", "ModelErrorException")
+SERVER_ERRORS = ("InternalServerException", "ServiceUnavailableException")  # 5xx: see bedrock_usage.errors
 
 
 @dataclass(frozen=True)
