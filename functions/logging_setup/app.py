@@ -68,13 +68,25 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
         {
             "StateParameterName": store.name,
             "TookOverExistingLogging": "true" if result.took_over else "false",
+            "Applied": "true" if result.applied else "false",
             "PreviousConfiguration": lc.short_reason(lc.describe(result.previous), 400),
         }
     )
-    logger.info(
-        "logging configuration applied",
-        extra={"request": event["RequestType"], "attempts": result.attempts, "took_over": result.took_over},
-    )
+    if not result.applied:
+        logger.warning(
+            "logging configuration NOT applied: someone else's configuration is live and "
+            "TakeOverExistingLogging is false; it was left as it is",
+            extra={"request": event["RequestType"]},
+        )
+    else:
+        logger.info(
+            "logging configuration applied",
+            extra={
+                "request": event["RequestType"],
+                "attempts": result.attempts,
+                "took_over": result.took_over,
+            },
+        )
     return physical_id
 
 

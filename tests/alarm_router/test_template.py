@@ -83,6 +83,8 @@ def test_role_grants_only_what_the_code_calls_and_never_sns_publish(resources: d
         actions.update([value] if isinstance(value, str) else value)
     assert actions == {
         "sqs:SendMessage",  # the dead-letter queue, added by SAM
+        "kms:GenerateDataKey",  # only with KmsKeyArn: the dead-letter queue is then encrypted with it
+        "kms:Decrypt",
         "ses:SendEmail",
         "cloudwatch:GetMetricData",
         "cloudwatch:GetMetricWidgetImage",

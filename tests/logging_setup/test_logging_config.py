@@ -287,6 +287,66 @@ def test_when_the_previous_destinations_are_gone_delete_turns_logging_off_and_ke
     assert clock.now - 1000 <= 30 + 1
 
 
+def test_update_that_finds_a_foreign_configuration_leaves_it_and_succeeds(bedrock: Any, ssm: Any) -> None:
+    """Refusing would also refuse CloudFormation's rollback Update and strand the stack in
+    UPDATE_ROLLBACK_FAILED; without TakeOverExistingLogging the foreign setting is left as it is."""
+    props = lc.parse_properties(REQUIRED)
+    store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")
+    clock = FakeClock()
+    timing = lc.Timing(deadline=clock.now + 100, clock=clock, sleep=clock.sleep)
+    lc.apply(bedrock, store, props, physical_id="id-1", timing=timing)
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)  # someone else, later
+
+    result = lc.apply(bedrock, store, props, physical_id="id-1", timing=timing, old_props=props)
+
+    assert result.applied is False
+    assert lc.canonical(lc.get_config(bedrock)) == lc.canonical(FOREIGN_CONFIG)
+    with pytest.raises(lc.LoggingSetupError, match="TakeOverExistingLogging"):
+        lc.apply(bedrock, store, props, physical_id="id-1", timing=timing)  # a Create is still refused
+
+
+def test_taking_over_again_on_update_keeps_the_newer_foreign_configuration_to_put_back(
+    bedrock: Any, ssm: Any
+) -> None:
+    props = replace(lc.parse_properties(REQUIRED), take_over=True)
+    store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")
+    clock = FakeClock()
+    timing = lc.Timing(deadline=clock.now + 100, clock=clock, sleep=clock.sleep)
+    lc.apply(bedrock, store, props, physical_id="id-1", timing=timing)  # nothing before the stack
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)  # then someone else's
+
+    lc.apply(bedrock, store, props, physical_id="id-1", timing=timing, old_props=props)
+    result = lc.remove(bedrock, store, props, physical_id="id-1", timing=timing)
+
+    assert result.action == "restored"
+    assert lc.canonical(lc.get_config(bedrock)) == lc.canonical(FOREIGN_CONFIG)
+
+
+def test_delete_whose_restore_is_denied_turns_logging_off_and_keeps_the_copy(bedrock: Any, ssm: Any) -> None:
+    """TakeOverExistingLogging turned off before the delete removes the PassRole the restore needs: the
+    AccessDeniedException is injected with a `before-call` hook (moto never denies)."""
+    props = replace(lc.parse_properties(REQUIRED), take_over=True)
+    store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
+    clock = FakeClock()
+    timing = lc.Timing(deadline=clock.now + 200, clock=clock, sleep=clock.sleep, restore_budget=30)
+    lc.apply(bedrock, store, props, physical_id="id-1", timing=timing)
+
+    def deny(**_: Any) -> Any:
+        error = {"Error": {"Code": "AccessDeniedException", "Message": "not authorized to iam:PassRole"}}
+        return AWSResponse("https://bedrock", 403, {}, None), error
+
+    bedrock.meta.events.register("before-call.bedrock.PutModelInvocationLoggingConfiguration", deny)
+
+    result = lc.remove(bedrock, store, props, physical_id="id-1", timing=timing)
+
+    assert result.action == "restore-failed"
+    assert lc.get_config(bedrock) is None
+    saved = store.load()
+    assert saved is not None
+    assert saved.previous == FOREIGN_CONFIG
+
+
 def test_delete_for_a_resource_id_that_is_not_the_live_one_changes_nothing(bedrock: Any, ssm: Any) -> None:
     props = lc.parse_properties(REQUIRED)
     store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")

@@ -36,8 +36,11 @@ def policy_statements(resources: dict[str, dict[str, Any]]) -> Iterator[tuple[st
         if isinstance(node, dict):
             for key, value in node.items():
                 if key in POLICY_KEYS and isinstance(value, dict) and "Statement" in value:
-                    for statement in as_list(value["Statement"]):
-                        yield name, statement
+                    # A statement list may hold Fn::If items: each branch is a statement (or AWS::NoValue).
+                    for item in as_list(value["Statement"]):
+                        for statement in as_list(item):
+                            if statement != {"Ref": "AWS::NoValue"}:
+                                yield name, statement
                 else:
                     yield from walk(name, value)
         elif isinstance(node, list):

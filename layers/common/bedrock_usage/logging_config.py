@@ -417,6 +417,7 @@ class ApplyResult:
     previous: dict[str, Any] | None
     took_over: bool
     attempts: int
+    applied: bool = True  # False: an Update found someone else's configuration and left it alone
 
 
 def _restore(bedrock: Any, previous: Mapping[str, Any] | None, timing: Timing) -> None:
@@ -459,12 +460,23 @@ def apply(
         ours.append(old_props.logging_config())
     foreign = live is not None and not any(same_destinations(live, mine) for mine in ours)
     if foreign and not props.take_over:
-        raise LoggingSetupError(refusal_reason(live))
+        if old_props is None:
+            raise LoggingSetupError(refusal_reason(live))
+        # An Update (or the rollback CloudFormation sends after a failed one) that finds someone else's
+        # configuration leaves it alone and succeeds: refusing here would also refuse the rollback and
+        # leave the stack in UPDATE_ROLLBACK_FAILED. Delete then leaves that configuration alone too.
+        return ApplyResult(
+            previous=state.previous if state else None, took_over=False, attempts=0, applied=False
+        )
 
     fresh = state is None
     # Save before Put: if the function dies right after Put, the previous configuration is not lost.
-    # An existing state (Update, or a re-delivered Create) keeps the configuration from before this stack.
-    new_state = SavedState(physical_id, live, desired) if state is None else replace(state, applied=desired)
+    # An existing state (Update, or a re-delivered Create) keeps the configuration from before this stack,
+    # unless someone replaced ours since and we take over again: then theirs is the one to put back.
+    if state is None or foreign:
+        new_state = SavedState(physical_id, live, desired)
+    else:
+        new_state = replace(state, applied=desired)
     store.save(new_state)
     put_done = False
     try:
@@ -541,9 +553,10 @@ def remove(
     else:
         try:
             _restore(bedrock, state.previous, timing)
-        except ConfigRejected as exc:
-            # The previous destinations are gone: turn logging off rather than block the stack delete,
-            # and keep the saved copy so nothing is lost.
+        except LoggingSetupError as exc:
+            # The previous destinations are gone, or the restore is not allowed (e.g. TakeOverExistingLogging
+            # was turned off, which removes the PassRole for the old role): turn logging off rather than block
+            # the stack delete, and keep the saved copy so nothing is lost.
             with aws_errors("Deleting the logging configuration"):
                 bedrock.delete_model_invocation_logging_configuration()
             return RemoveResult(
