@@ -35,6 +35,8 @@ def request(start: str, end: str, token: str | None = None) -> dict[str, Any]:
         "Granularity": "DAILY",
         "Metrics": ["UnblendedCost"],
         "GroupBy": [{"Type": "DIMENSION", "Key": "SERVICE"}],
+        # usage only: credits and refunds are not what the estimate estimates
+        "Filter": {"Dimensions": {"Key": "RECORD_TYPE", "Values": ["Usage"]}},
     }
     if token:
         params["NextPageToken"] = token

@@ -54,7 +54,8 @@ def start_params() -> dict[str, Any]:
     return {
         "logGroupName": LOG_GROUP,
         "startTime": int(WINDOW.start.timestamp()),
-        "endTime": int(WINDOW.end.timestamp()),
+        # StartQuery's range is inclusive; the window is half-open, so its last second is end - 1
+        "endTime": int(WINDOW.end.timestamp()) - 1,
         "queryString": QUERY,
         "limit": RESULT_LIMIT,
     }

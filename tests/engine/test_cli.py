@@ -120,6 +120,8 @@ def test_a_failed_source_still_writes_the_report_and_exits_1(capsys: pytest.Capt
         (["report", "-3"], "HOURS must be a positive number"),
         (["report", "abc"], "HOURS must be a positive number"),
         (["report", "nan"], "HOURS must be a positive number"),
+        (["report", "1e7"], "HOURS must be at most 87600"),
+        (["report", "--since", "0001-01-02T00:00:00Z", "--until", "0002-01-01T00:00:00Z"], "too early"),
         (
             ["report", "--since", "2026-11-28T00:00:00Z", "--until", "2026-11-27T00:00:00Z"],
             "is not before --until",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ import pytest
 from bedrock_usage.model import Window
 from bedrock_usage.pipeline import ReportSettings, daily_start, run_report
 from bedrock_usage.price import PRICE_OVERRIDES_ENV
+from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 from moto import mock_aws
 
@@ -210,3 +211,60 @@ def test_cost_explorer_denied_is_a_failure_and_the_report_still_comes(tmp_path: 
     assert [f.source for f in report.failures] == ["cost-explorer"]
     assert "AccessDeniedException" in report.failures[0].message
     assert report.totals.invocations == 2
+
+
+class _DeniesPreviousWindow(boto3.session.Session):
+    """moto everywhere, except that eu-west-1 refuses GetMetricData for the previous window: the AccessDenied
+    is returned by a `before-call` hook on that one client (moto never denies)."""
+
+    def __init__(self, window_start: datetime) -> None:
+        super().__init__()
+        self.window_start = window_start
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        made = super().client(*args, **kwargs)
+        if args[0] == "cloudwatch" and kwargs.get("region_name") == "eu-west-1":
+            asked: list[datetime] = []
+            made.meta.events.register(
+                "provide-client-params.cloudwatch.GetMetricData",
+                lambda params, **_: asked.append(params["EndTime"]),
+            )
+
+            def deny(**_: Any) -> Any:
+                if asked and asked[-1] <= self.window_start:
+                    error = {"Error": {"Code": "AccessDenied", "Message": "denied"}}
+                    return AWSResponse("https://monitoring", 403, {}, None), error
+                return None
+
+            made.meta.events.register("before-call.cloudwatch.GetMetricData", deny)
+        return made
+
+
+@mock_aws
+def test_a_previous_window_missing_a_region_shows_no_change_and_says_why() -> None:
+    window = Window(NOW - timedelta(hours=24), NOW)
+    for region in ("us-east-1", "eu-west-1"):
+        cw = boto3.client("cloudwatch", region_name=region)
+        for moment in (NOW - timedelta(hours=3), NOW - timedelta(hours=27)):  # in each window
+            cw.put_metric_data(
+                Namespace="AWS/Bedrock",
+                MetricData=[
+                    {
+                        "MetricName": "InputTokenCount",
+                        "Dimensions": [{"Name": "ModelId", "Value": NOVA_LITE}],
+                        "Value": 1_000_000,
+                        "Timestamp": moment,
+                    }
+                ],
+            )
+    session = _DeniesPreviousWindow(window.start)
+    session.events.register("provide-client-params.cloudwatch.GetMetricData", _drop_percentiles)
+    settings = ReportSettings(regions=("us-east-1", "eu-west-1"), log_group=None)
+
+    report = run_report(window, settings, session=session, now=NOW)
+
+    assert report.cost_usd == Decimal("0.12")  # both regions in the current window
+    # half of the previous window would read as +100%: no change is shown, and the report says why
+    assert report.previous_cost_usd is None
+    assert report.cost_change is None
+    assert any(f.source.endswith("(previous window)") for f in report.failures)

@@ -37,6 +37,9 @@ def _fail(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
+MAX_HOURS = 87_600  # ten years: longer windows are not meaningful and overflow date arithmetic
+
+
 def _hours(text: str) -> float:
     try:
         value = float(text)
@@ -44,6 +47,8 @@ def _hours(text: str) -> float:
         raise argparse.ArgumentTypeError(f"HOURS must be a positive number, got {text!r}") from None
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"HOURS must be a positive number, got {text!r}")
+    if value > MAX_HOURS:
+        raise argparse.ArgumentTypeError(f"HOURS must be at most {MAX_HOURS} (ten years), got {text!r}")
     return value
 
 
@@ -139,6 +144,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _window(args: argparse.Namespace, now: datetime) -> Window:
+    window = _requested_window(args, now)
+    try:
+        window.previous()  # the report compares against it: it must exist on the calendar too
+    except OverflowError:
+        _fail(f"the window starting {iso(window.start)} is too long or too early to report on")
+    return window
+
+
+def _requested_window(args: argparse.Namespace, now: datetime) -> Window:
     if args.since is not None and args.hours is not None:
         _fail("give HOURS or --since, not both")
     until = args.until or now

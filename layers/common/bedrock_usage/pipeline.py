@@ -39,6 +39,9 @@ class ReportSettings:
         None  # path, s3://..., ssm:/name or inline JSON; else $BEDROCK_USAGE_PRICE_OVERRIDES
     )
     trend_days: int = 14
+    # Logs Insights polling budget for the whole report, shared by the regions (ReportFunction's timeout is
+    # 300 s, and the digest must still go out when Insights is slow).
+    insights_timeout_s: float = 120
 
     def __post_init__(self) -> None:
         if not self.regions:
@@ -127,6 +130,7 @@ def run_report(
                     log_group=settings.log_group,
                     daily_from=daily_from,
                     sleep=sleep,
+                    insights_timeout_s=settings.insights_timeout_s / len(settings.regions),
                 ),
             )
             if got is not None:
@@ -145,6 +149,14 @@ def run_report(
                 ),
             )
             previous = previous.merge(prev) if prev is not None and previous is not None else None
+
+    if previous is not None and previous.failures:
+        # A partial previous window would make the change meaningless (e.g. +100% when one region failed).
+        failures.extend(
+            SourceFailure(f"{f.source} (previous window)", f"{f.message}; no change shown")
+            for f in previous.failures
+        )
+        previous = None
 
     billed = None
     if settings.cost_explorer:

@@ -39,6 +39,7 @@ def collect_account(
     log_group: str | None,
     daily_from: datetime | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    insights_timeout_s: float = 120,
 ) -> Usage:
     """Metrics plus (when `log_group` is set) Insights for one region; data-source failures are recorded."""
     metrics: Usage | None = None
@@ -51,7 +52,7 @@ def collect_account(
         failures.append(SourceFailure("cloudwatch-metrics", _reason(err)))
     if log_group is not None:
         try:
-            insights = collect_insights(logs, window, log_group, sleep=sleep)
+            insights = collect_insights(logs, window, log_group, sleep=sleep, timeout_s=insights_timeout_s)
         except _SOURCE_ERRORS as err:
             logger.warning("logs insights failed", extra={"error": str(err)})
             failures.append(SourceFailure("logs-insights", _reason(err)))

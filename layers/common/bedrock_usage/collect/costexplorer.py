@@ -43,6 +43,9 @@ def billed_by_day(
         "Granularity": "DAILY",
         "Metrics": ["UnblendedCost"],
         "GroupBy": [{"Type": "DIMENSION", "Key": "SERVICE"}],
+        # Usage only: credits, refunds and taxes would make "billed" differ from the estimate for no
+        # reason the estimate could show.
+        "Filter": {"Dimensions": {"Key": "RECORD_TYPE", "Values": ["Usage"]}},
     }
     while True:
         page = ce.get_cost_and_usage(**kwargs)

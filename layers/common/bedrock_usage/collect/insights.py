@@ -94,9 +94,10 @@ def collect_insights(
     usage = Usage(window=window, source=SOURCE)
     started = logs.start_query(
         logGroupName=log_group,
-        # Epoch seconds; Logs Insights has second resolution here, so the end second is included.
+        # Epoch seconds, and the range is inclusive: end one second early so that the window stays
+        # half-open and the next report does not count the boundary second again.
         startTime=int(window.start.timestamp()),
-        endTime=int(window.end.timestamp()),
+        endTime=int(window.end.timestamp()) - 1,
         queryString=QUERY,
         limit=RESULT_LIMIT,
     )
