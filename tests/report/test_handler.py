@@ -122,6 +122,23 @@ def test_a_failed_delivery_leaves_no_record_so_the_retry_sends(
     assert len(sent_emails()) == 1
 
 
+def test_a_sent_digest_whose_record_cannot_be_saved_is_not_failed_into_a_resend(
+    handler_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DynamoDB fails after SES sent (Powertools' save_success, made to fail: moto never fails). Raising
+    would make Lambda retry the invocation and, after the in-progress record expires, send it twice."""
+    from aws_lambda_powertools.utilities.idempotency.persistence.dynamodb import DynamoDBPersistenceLayer
+
+    def unavailable(*_: Any, **__: Any) -> None:
+        raise botocore.exceptions.EndpointConnectionError(endpoint_url="https://dynamodb")
+
+    monkeypatch.setattr(DynamoDBPersistenceLayer, "_update_record", unavailable)
+    app = load_handler_module("report")
+    result = app.handler(WINDOW_EVENT, FakeLambdaContext())
+    assert result["delivered_via"] == "ses"
+    assert len(sent_emails()) == 1
+
+
 def test_without_a_sender_the_digest_goes_to_the_alert_topic(
     handler_env: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,

@@ -411,7 +411,27 @@ def run_job(
             log.warning("no IDEMPOTENCY_TABLE: a retry of this window would send the digest again")
         result = produce(key)
     else:
-        result = _idempotent(produce, config.idempotency_table, session, lambda_context)(key=key)
+        from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPersistenceLayerError
+
+        produced: list[dict[str, Any]] = []
+
+        def produce_once(key: dict[str, Any]) -> dict[str, Any]:
+            produced.append(produce(key))
+            return produced[-1]
+
+        try:
+            result = _idempotent(produce_once, config.idempotency_table, session, lambda_context)(key=key)
+        except IdempotencyPersistenceLayerError as exc:
+            if not produced:
+                raise  # nothing was sent: failing lets the retry send
+            # The digest went out but its record was not saved. Failing now would make Lambda retry and
+            # send it again (once the in-progress record expires): report success, and say so loudly.
+            log.error(
+                "digest delivered, but its exactly-once record could not be saved; a manual re-run of this "
+                "window would send it again",
+                extra={"error": str(exc), "window": job.window.to_dict()},
+            )
+            result = produced[-1]
     return {**result, "replayed": not executed}
 
 
