@@ -154,3 +154,20 @@ def test_an_empty_window_is_a_zero_report_not_an_error() -> None:
     assert data["totals"]["cost_usd"] == 0.0
     assert data["totals"]["error_rate"] is None
     assert data["models"] == []
+
+
+def test_claude_cache_writes_carry_a_warning_that_the_1h_rate_is_not_applied() -> None:
+    usage = Usage(window=WINDOW, source="test")
+    usage.model(SONNET45).add(Counts(invocations=1, input_tokens=10, output_tokens=10, cache_write_tokens=5))
+    usage.model(NOVA_LITE).add(Counts(invocations=1, input_tokens=10, output_tokens=10))
+    report = build_report(usage, pricer=Pricer(), regions=["us-east-1"], now=NOW)
+    [warning] = [w for w in report.warnings if "1-hour" in w]
+    assert SONNET45 in warning
+    assert NOVA_LITE not in warning
+    without = Usage(window=usage.window, source="test")
+    without.model(SONNET45).add(Counts(invocations=1, input_tokens=10, output_tokens=10))
+    assert not [
+        w
+        for w in build_report(without, pricer=Pricer(), regions=["us-east-1"], now=NOW).warnings
+        if "1-hour" in w
+    ]

@@ -77,6 +77,14 @@ def build_report(
     for m in models:
         if m.price.approximate:
             warnings.append(f"price of {m.model_id} is approximate: {m.price.note}")
+    cache_writers = [m for m in models if m.price.priced and m.counts.cache_write_tokens and _is_claude(m)]
+    if cache_writers:
+        # The invocation log and the metrics do not say which cache writes used the 1-hour TTL.
+        warnings.append(
+            "prompt-cache writes are priced at the 5-minute rate (1.25x input); writes with the 1-hour TTL "
+            "cost 2x input, so the estimate is low if you use it: "
+            + ", ".join(m.model_id for m in cache_writers[:5])
+        )
 
     previous_cost: Decimal | None = None
     if previous is not None:
@@ -185,3 +193,7 @@ def _month(daily: list[DayLine], now: datetime) -> tuple[Decimal, Decimal]:
     month_end = datetime(today.year, today.month, days_in_month, tzinfo=UTC) + timedelta(days=1)
     remaining = Decimal((month_end - now).total_seconds()) / Decimal(86400)
     return to_date, to_date + rate * remaining
+
+
+def _is_claude(line: ModelLine) -> bool:
+    return "anthropic.claude" in (line.price.resolved_model or line.model_id)
