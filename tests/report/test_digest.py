@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
@@ -111,6 +112,16 @@ def test_unpriced_usage_is_stated_never_shown_as_zero() -> None:
     assert "$0.00" not in row.group(0)
     assert "unpriced" in digest.subject
     assert "NOT in the cost" in digest.text
+
+
+def test_when_nothing_could_be_priced_the_headline_says_unpriced_not_zero() -> None:
+    report = make_report()
+    report.models = [m for m in report.models if m.cost_usd is None]
+    report.cost_usd = Decimal(0)  # the priced part: nothing
+    digest = render_digest(report)
+    assert "$0.00" not in digest.subject
+    assert ": unpriced est." in digest.subject
+    assert "Estimated cost: unpriced" in digest.text
 
 
 def test_abnormal_latency_errors_and_throttles_are_highlighted() -> None:

@@ -83,7 +83,7 @@ def digest_view(
         "source": report.source,
         "generated": report.generated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "headline": {
-            "cost": usd(report.cost_usd),
+            "cost": headline_cost(report),
             "cost_change": change(report.cost_change),
             "tokens": compact(totals.total_tokens),
             "tokens_exact": f"{totals.total_tokens:,}",
@@ -139,7 +139,7 @@ def subject_line(report: Report) -> str:
     """
     end = report.window.end.astimezone(UTC)
     subject = (
-        f"Bedrock usage, {span_label(report.window.hours)} to {end:%d %b %Y}: {usd(report.cost_usd)} est."
+        f"Bedrock usage, {span_label(report.window.hours)} to {end:%d %b %Y}: {headline_cost(report)} est."
     )
     if report.cost_change is not None:
         subject += f" ({report.cost_change:+.1%})"
@@ -148,6 +148,15 @@ def subject_line(report: Report) -> str:
     if report.failures:
         subject += " [incomplete data]"
     return subject if len(subject) <= SUBJECT_MAX else subject[: SUBJECT_MAX - 3] + "..."
+
+
+def headline_cost(report: Report) -> str:
+    """The priced cost, or "unpriced" when there was usage but none of it could be priced (never $0.00)."""
+    if report.unpriced_invocations and not any(
+        m.cost_usd is not None and m.counts.invocations for m in report.models
+    ):
+        return "unpriced"
+    return usd(report.cost_usd)
 
 
 def span_label(hours: float) -> str:
