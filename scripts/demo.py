@@ -20,10 +20,8 @@ import io
 import json
 import os
 import re
-import ssl
 import sys
 import tempfile
-import threading
 import time
 import uuid
 import warnings
@@ -32,7 +30,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage, MIMEPart
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -589,85 +586,6 @@ class Lambda:
 # ------------------------------------------------------------------------------------ CloudFormation's side
 
 
-class ResponseCatcher:
-    """An HTTPS server on 127.0.0.1 standing in for the pre-signed S3 ResponseURL of a custom resource.
-
-    crhelper PUTs its response there over TLS; the throwaway certificate is trusted through SSL_CERT_FILE
-    only while the function runs.
-    """
-
-    def __init__(self, workdir: Path) -> None:
-        self.responses: list[dict[str, Any]] = []
-        self.cert_file = workdir / "response-url-cert.pem"
-        key_file = workdir / "response-url-key.pem"
-        _self_signed(self.cert_file, key_file)
-        catcher = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                catcher.responses.append(json.loads(body))
-                self.send_response(200)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.cert_file, key_file)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return (
-            f"https://127.0.0.1:{self.server.server_address[1]}/cloudformation-response?X-Amz-Signature=demo"
-        )
-
-    def __enter__(self) -> ResponseCatcher:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def _self_signed(cert_file: Path, key_file: Path) -> None:
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-
-
 # --------------------------------------------------------------------------------------- the steps
 
 
@@ -719,24 +637,30 @@ def step_logging_setup(stack: Stack, outcome: Outcome, log: TextIO) -> None:
     # CloudFormation passes every property as a string.
     properties = {k: v if isinstance(v, str) else json.dumps(v) for k, v in properties.items()}
     stack_id = client("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"][0]["StackId"]
-    with tempfile.TemporaryDirectory() as tmp, ResponseCatcher(Path(tmp)) as catcher:
+    from scripts.response_url import ResponseUrlServer, self_signed_certificate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cert_file, key_file = Path(tmp) / "response-url-cert.pem", Path(tmp) / "response-url-key.pem"
+        self_signed_certificate(cert_file, key_file)
+        catcher = ResponseUrlServer(cert_file, key_file)
         event = json.loads(event_file.read_text())
         event.update(
             RequestId=str(uuid.uuid4()),
-            ResponseURL=catcher.url,
+            ResponseURL=catcher.url("/cloudformation-response?X-Amz-Signature=demo"),
             StackId=stack_id,
             LogicalResourceId=custom,
             ServiceToken=properties.get("ServiceToken", ""),
             ResourceProperties=properties,
         )
-        function.env["SSL_CERT_FILE"] = str(catcher.cert_file)  # trust the stand-in ResponseURL, only here
+        function.env["SSL_CERT_FILE"] = str(cert_file)  # trust the stand-in ResponseURL, only here
         try:
             function.invoke(event)
         finally:
             function.env.pop("SSL_CERT_FILE")
-        if not catcher.responses:
+            catcher.close()
+        if not catcher.received:
             raise DemoError("LoggingSetupFunction sent no response to CloudFormation")
-        response = catcher.responses[-1]
+        response = catcher.received[-1].body
     outcome.cfn_response = response
     say(
         f"    CloudFormation received: {response['Status']} for {custom} "

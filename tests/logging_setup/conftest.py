@@ -3,27 +3,18 @@ the handler loaded as Lambda loads it, and a way to make Bedrock answer with an 
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
-import json
-import ssl
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from moto import mock_aws
 
+from scripts.response_url import Received, ResponseUrlServer, self_signed_certificate
 from tests.conftest import ACCOUNT_ID, REGION, FakeLambdaContext, load_event, load_handler_module
 
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/BedrockCloudWatchLoggingRole"
@@ -47,79 +38,17 @@ FOREIGN_CONFIG: dict[str, Any] = {
 @pytest.fixture(scope="session")
 def tls_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A throwaway self-signed certificate for 127.0.0.1 (cert file, key file)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
     folder = tmp_path_factory.mktemp("tls")
     cert_file, key_file = folder / "cert.pem", folder / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
+    self_signed_certificate(cert_file, key_file)
     return cert_file, key_file
 
 
-@dataclass
-class Received:
-    """One PUT that reached the stand-in for the pre-signed ResponseURL."""
+class CloudFormationEndpoint(ResponseUrlServer):
+    """The stand-in for the pre-signed ResponseURL, with one URL per request."""
 
-    path: str
-    headers: dict[str, str]
-    raw: bytes
-    body: dict[str, Any] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.body = json.loads(self.raw)
-
-
-class CloudFormationEndpoint:
-    """An HTTPS server on 127.0.0.1 that records what crhelper sends to the ResponseURL."""
-
-    def __init__(self, cert_file: Path, key_file: Path) -> None:
-        self.received: list[Received] = []
-        endpoint = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                endpoint.received.append(Received(self.path, dict(self.headers.items()), raw))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:  # quiet test output
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert_file, key_file)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def url(self, request_id: str) -> str:
-        host, port = self.server.server_address[:2]
-        return f"https://{host}:{port}/cfn-response/{request_id}?X-Amz-Signature=test"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def url_for(self, request_id: str) -> str:
+        return self.url(f"/cfn-response/{request_id}?X-Amz-Signature=test")
 
 
 @pytest.fixture
@@ -224,7 +153,7 @@ class Invoker:
             event["ResourceProperties"] = {
                 k: v for k, v in event["ResourceProperties"].items() if v is not None
             }
-        event["ResponseURL"] = self.endpoint.url(event["RequestId"])
+        event["ResponseURL"] = self.endpoint.url_for(event["RequestId"])
         before = len(self.endpoint.received)
         self.handler.lambda_handler(event, CountdownContext(remaining_ms))
         new = self.endpoint.received[before:]

@@ -276,7 +276,7 @@ def test_given_a_hanging_aws_call_when_time_runs_out_then_crhelper_still_answers
     assert boto3.DEFAULT_SESSION is not None
     boto3.DEFAULT_SESSION.events.register("before-call.bedrock.GetModelInvocationLoggingConfiguration", slow)
     event = load_event("cfn-create.json")
-    event["ResponseURL"] = cfn_endpoint.url(event["RequestId"])
+    event["ResponseURL"] = cfn_endpoint.url_for(event["RequestId"])
 
     handler.lambda_handler(event, FakeLambdaContext(remaining_ms=1000))
 
@@ -303,7 +303,7 @@ def test_given_a_broken_function_setting_then_cloudformation_still_gets_failed_w
     monkeypatch.setenv("RESPONSE_RESERVE_SECONDS", "soon")
     module = load_handler_module("logging_setup")
     event = load_event("cfn-create.json")
-    event["ResponseURL"] = cfn_endpoint.url(event["RequestId"])
+    event["ResponseURL"] = cfn_endpoint.url_for(event["RequestId"])
 
     module.lambda_handler(event, FakeLambdaContext())
 
