@@ -179,6 +179,31 @@ def test_given_no_daily_from_when_collected_then_the_daily_series_splits_the_win
     assert usage.by_model[NOVA].invocations == 8
 
 
+def test_given_daily_off_when_collected_then_only_window_sums_are_asked_and_totals_kept(
+    cloudwatch: Any,
+) -> None:
+    """The previous window is compared by its totals: no day buckets, so no queries spent on them."""
+    end = _hour().replace(hour=6)
+    if end > datetime.now(UTC):
+        end -= timedelta(days=1)
+    window = Window(end - timedelta(hours=12), end)
+    put(cloudwatch, NOVA, "Invocations", 3, end - timedelta(hours=10))
+    put(cloudwatch, NOVA, "Invocations", 5, end - timedelta(hours=2))
+    calls = count_calls(cloudwatch)
+
+    usage = collect_metrics(cloudwatch, window, percentiles=(), daily=False)
+
+    assert usage.by_model[NOVA].invocations == 8
+    assert usage.daily == {}
+    periods = {
+        q["MetricStat"]["Period"]
+        for name, params in calls
+        if name == "GetMetricData"
+        for q in params["MetricDataQueries"]
+    }
+    assert periods == {12 * 3600}  # the window as one bucket, nothing per day
+
+
 def test_given_daily_from_in_the_middle_of_a_day_when_collected_then_that_day_starts_at_daily_from(
     cloudwatch: Any,
 ) -> None:

@@ -135,7 +135,8 @@ def run_report(
             )
             if got is not None:
                 current.merge(got)
-            # No Logs Insights for the previous window: only its totals are compared, and queries cost money.
+            # Only the previous window's totals are compared: no Logs Insights, no daily series, no
+            # percentiles (queries cost money).
             prev = _attempt(
                 f"cloudwatch ({region}, previous window)",
                 failures,
@@ -146,6 +147,7 @@ def run_report(
                     window=previous_window,
                     log_group=None,
                     sleep=sleep,
+                    totals_only=True,
                 ),
             )
             previous = previous.merge(prev) if prev is not None and previous is not None else None

@@ -40,13 +40,20 @@ def collect_account(
     daily_from: datetime | None = None,
     sleep: Callable[[float], None] = time.sleep,
     insights_timeout_s: float = 120,
+    totals_only: bool = False,
 ) -> Usage:
-    """Metrics plus (when `log_group` is set) Insights for one region; data-source failures are recorded."""
+    """Metrics plus (when `log_group` is set) Insights for one region; data-source failures are recorded.
+
+    `totals_only` skips the daily series and the latency percentiles: for a window compared by its totals.
+    """
     metrics: Usage | None = None
     insights: Usage | None = None
     failures: list[SourceFailure] = []
     try:
-        metrics = collect_metrics(cloudwatch, window, daily_from=daily_from)
+        if totals_only:
+            metrics = collect_metrics(cloudwatch, window, percentiles=(), daily=False)
+        else:
+            metrics = collect_metrics(cloudwatch, window, daily_from=daily_from)
     except _SOURCE_ERRORS as err:
         logger.warning("cloudwatch metrics failed", extra={"error": str(err)})
         failures.append(SourceFailure("cloudwatch-metrics", _reason(err)))

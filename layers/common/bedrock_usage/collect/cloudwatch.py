@@ -120,12 +120,14 @@ def collect_metrics(
     daily_from: datetime | None = None,
     percentiles: Sequence[str] = ("p50", "p90", "p99"),
     now: datetime | None = None,
+    daily: bool = True,
 ) -> Usage:
     """Per-model counts and latency over `window`, and per-UTC-day counts from `daily_from` to its end.
 
     `daily_from` (default: the window start) earlier than the window extends the daily series, e.g. to
-    the start of the month. `percentiles` is a subset of p50/p90/p99 (extended statistics); `now` (default:
-    the clock) decides how old the data is, which sets CloudWatch's resolution and the 14-day warning.
+    the start of the month; `daily=False` fetches no daily series (a window compared by its totals).
+    `percentiles` is a subset of p50/p90/p99 (extended statistics); `now` (default: the clock) decides
+    how old the data is, which sets CloudWatch's resolution and the 14-day warning.
     Raises MetricsError or botocore's ClientError when CloudWatch cannot be read.
     """
     unknown = set(percentiles) - set(PERCENTILE_FIELDS)
@@ -151,7 +153,7 @@ def collect_metrics(
         usage.warnings.append(f"no {NAMESPACE} metrics with a {DIMENSION} dimension in this region")
         return usage
 
-    plan = _Plan(models, window, span_start, tuple(percentiles), now)
+    plan = _Plan(models, window, span_start, tuple(percentiles), now, daily=daily)
     values = _fetch(cloudwatch, plan.queries, usage.warnings)
     plan.fill(usage, values)
     logger.info(
@@ -171,6 +173,8 @@ class _Plan:
         span_start: datetime,
         percentiles: tuple[str, ...],
         now: datetime,
+        *,
+        daily: bool = True,
     ) -> None:
         self.queries: list[_Query] = []
         self.window_start, self.window_end = _aligned(window.start, window.end, now)
@@ -179,12 +183,13 @@ class _Plan:
         # partial first day is the window sum minus the whole days when the span is the window, else
         # a query of its own.
         self.first_midnight = _next_midnight(span_start)
-        span_start_aligned, span_end_aligned = _aligned(span_start, window.end, now)
+        span_start_aligned, self.days_end = _aligned(span_start, window.end, now)
         self.head: tuple[datetime, datetime] | None = None
-        if span_start_aligned < self.first_midnight:
-            self.head = (span_start_aligned, min(self.first_midnight, span_end_aligned))
+        if not daily:
+            self.first_midnight = self.days_end  # no whole days and no head: no daily series at all
+        elif span_start_aligned < self.first_midnight:
+            self.head = (span_start_aligned, min(self.first_midnight, self.days_end))
         self.head_is_window_remainder = self.head is not None and span_start >= window.start
-        self.days_end = span_end_aligned
         latency_stats = [*LATENCY_STATS, *percentiles]
         for model_id in sorted(models):
             names = models[model_id]
