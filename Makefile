@@ -49,13 +49,24 @@ lint: $(BIN)/.installed ## ruff and mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-template-check: venv ## cfn-lint (SAM and transformed), sam validate --lint, checkov
+# Every optional part switched on, so checkov also judges what sits in the true branch of each Fn::If.
+RESOLVE_OPTIONS := AlertEmail=ops@example.com SenderEmail=digest@example.com ReportRecipients=finops@example.com \
+  AlarmRouting=default=ops@example.com TextDataDelivery=true MaskPiiInLogs=true LogKeyPrefix=bedrock \
+  KmsKeyArn=arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000 \
+  TakeOverExistingLogging=true ReportCostExplorer=true PriceOverridesParameter=/bedrock-usage/prices \
+  ReportRegions=us-east-1,eu-west-1
+
+template-check: venv ## cfn-lint (SAM and transformed), sam validate --lint, checkov (also on resolved templates)
 	@mkdir -p build
 	env $(OFFLINE_ENV) $(BIN)/python scripts/transform_template.py template.yaml build/transformed.json
 	env $(OFFLINE_ENV) $(BIN)/cfn-lint --ignore-checks I4010 -- template.yaml build/transformed.json
 	env $(OFFLINE_ENV) $(BIN)/sam validate --lint --template-file template.yaml
+	@# checkov does not evaluate Conditions or Fn::If: scan the template as it deploys with the defaults, and
+	@# with every option on, too.
+	$(BIN)/python scripts/resolve_template.py build/transformed.json build/resolved.json
+	$(BIN)/python scripts/resolve_template.py build/transformed.json build/resolved-options.json $(RESOLVE_OPTIONS)
 	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework cloudformation \
-	  -f build/transformed.json
+	  -f build/transformed.json -f build/resolved.json -f build/resolved-options.json
 
 unit: $(BIN)/.installed ## pytest only (add ARGS=... for pytest options)
 	env $(OFFLINE_ENV) $(BIN)/pytest $(ARGS)

@@ -75,7 +75,7 @@ def test_with_the_parameter_defaults_the_properties_cloudformation_sends_parse(s
     props = lc.parse_properties({name: resolve(value) for name, value in resource["Properties"].items()})
 
     assert props.log_group_name == "/aws/bedrock/modelinvocations"
-    assert dict(props.flags)["textDataDeliveryEnabled"] is True
+    assert dict(props.flags)["textDataDeliveryEnabled"] is False  # metadata and token counts only
     assert props.take_over is False
     # Every optional property is set from its stack parameter, so none falls back silently to a default.
     for name in lc.OPTIONAL_PROPERTIES:
