@@ -35,7 +35,9 @@ CLOUDWATCH_RETENTION_DAYS = [
 ]
 
 
-@pytest.mark.parametrize("name", ["LogBucket", "InvocationLogGroup"])
+# The bucket policy stays with the bucket: a kept bucket without it would accept writes from any principal
+# an identity policy allows, and plain-HTTP requests.
+@pytest.mark.parametrize("name", ["LogBucket", "LogBucketPolicy", "InvocationLogGroup"])
 def test_log_data_survives_stack_delete_and_resource_replacement(resources, name):
     resource = resources[name]
     assert resource["DeletionPolicy"] == "Retain"
