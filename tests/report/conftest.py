@@ -227,3 +227,16 @@ def moto_handles(request: Any) -> Any:
     from moto.core.models import botocore_stubber
 
     return botocore_stubber(event_name="before-send", request=request)
+
+
+def emf_metrics(output: str) -> dict[str, float]:
+    """Metric values from the Embedded Metric Format lines Powertools printed, summed over invocations."""
+    values: dict[str, float] = {}
+    for line in output.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            blob = json.loads(line)
+            for definition in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+                value = blob[definition["Name"]]
+                total = sum(value) if isinstance(value, list) else value
+                values[definition["Name"]] = values.get(definition["Name"], 0) + total
+    return values

@@ -12,7 +12,14 @@ import pytest
 from bedrock_usage.report_job import EventError
 
 from tests.conftest import ACCOUNT_ID, REGION, FakeLambdaContext, load_event, load_handler_module
-from tests.report.conftest import RECIPIENTS, SENDER, botocore_hook, sent_emails, topic_messages
+from tests.report.conftest import (
+    RECIPIENTS,
+    SENDER,
+    botocore_hook,
+    emf_metrics,
+    sent_emails,
+    topic_messages,
+)
 
 WINDOW_EVENT = {"since": "2026-11-27T00:00:00Z", "until": "2026-11-28T00:00:00Z"}
 CALLER = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/app/<script>alert(1)</script>"
@@ -53,18 +60,6 @@ def handler_env(
 ) -> dict[str, Any]:
     monkeypatch.setenv("LOGS_SOURCE", str(log_files))
     return report_env
-
-
-def emf_metrics(output: str) -> dict[str, float]:
-    """Metric values from the Embedded Metric Format lines Powertools printed."""
-    values: dict[str, float] = {}
-    for line in output.splitlines():
-        if line.startswith("{") and '"_aws"' in line:
-            blob = json.loads(line)
-            for definition in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
-                value = blob[definition["Name"]]
-                values[definition["Name"]] = sum(value) if isinstance(value, list) else value
-    return values
 
 
 def test_scheduled_digest_is_built_from_the_logs_and_emailed(

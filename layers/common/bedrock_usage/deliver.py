@@ -17,8 +17,9 @@ SNS_MESSAGE_MAX_BYTES = 262_144  # body and message attributes together (REFEREN
 # A client for sends that must not happen twice: botocore's retries would re-send a SendEmail/Publish whose
 # answer was lost (read timeout, connection closed) after the service had accepted it. `send_once` retries
 # only answers that say the service did not accept the request.
+# botocore's `max_attempts` counts retries; `total_max_attempts` counts the first call too: 1 = no retry.
 SEND_CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 1}, connect_timeout=5, read_timeout=20
+    retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=20
 )
 # Error codes by which SES v2 / SNS say "too fast, not accepted"
 # (botocore sesv2 and sns models; SNS common errors).
