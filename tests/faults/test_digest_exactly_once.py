@@ -1,4 +1,4 @@
-"""The daily digest under faults: a crash after SES accepted, a lost SES answer, throttling, a leftover marker.
+"""The daily digest under faults: crash after SES accepted, lost SES answer, throttling, leftover marker.
 
 Where each part comes from:
 - moto (mock_aws) plays SES v2, SNS, SQS and DynamoDB; the emails counted are those in moto's SES backend.
@@ -37,7 +37,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 EVENT = {"hours": 24, "scheduled_time": "2026-11-28T06:00:00Z", "attempt": "1"}
 
 
-class LambdaCrash(BaseException):  # noqa: N818 - it stands for the runtime being killed, not an error
+class LambdaCrash(BaseException):
     """The run dies where it stands (Lambda timeout, out of memory): no except clause of ours catches it."""
 
 
