@@ -42,7 +42,11 @@ class LambdaCrash(BaseException):
 
 
 @pytest.fixture
-def digest_env(report_env: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def digest_env(
+    report_env: dict[str, Any],  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, Any]:
     """ReportFunction's environment on moto, reading an empty log-file folder (a quiet day)."""
     (tmp_path / "logs").mkdir()
     monkeypatch.setenv("LOGS_SOURCE", str(tmp_path / "logs"))
