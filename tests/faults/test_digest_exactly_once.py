@@ -186,6 +186,7 @@ def test_a_marker_without_message_id_is_possibly_delivered_never_resent(
     [item] = digest_env_table_items(digest_env)  # the marker stays until the table's TTL
     assert item["status"]["S"] == "SENDING"
     assert "message_id" not in item
+    assert result["record_id"] == item["id"]["S"]  # what to delete to send it anyway
     assert topic_messages(digest_env) == []
     assert caplog.messages.count("digest possibly delivered, not sent again") == 2
     assert emf_metrics(output)["DigestPossiblyDelivered"] == 2

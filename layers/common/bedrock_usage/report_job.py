@@ -336,7 +336,7 @@ def run_job(
             run_id=str(getattr(lambda_context, "aws_request_id", None) or uuid.uuid4()),
         )
         if (entry := ledger.read()) is not None:
-            return replayed_result(entry, job)
+            return replayed_result(entry, job, ledger.id)
     elif not job.dry_run:
         log.warning("no IDEMPOTENCY_TABLE: a retry of this window would send the digest again")
 
@@ -363,8 +363,12 @@ def run_job(
             sleep=sleep,
         )
     except AlreadyClaimed as exc:  # another run of this window got to the send first
-        return replayed_result(exc.entry, job)
-    result = {**summary(report, digest, delivery, dry_run=False), "replayed": False}
+        return replayed_result(exc.entry, job, ledger.id if ledger else None)
+    result = {
+        **summary(report, digest, delivery, dry_run=False),
+        "replayed": False,
+        "record_id": ledger.id if ledger else None,
+    }
     if ledger is not None:
         if delivery.status == DELIVERED and delivery.message_id:
             ledger.record_sent(delivery.message_id, result)
@@ -374,10 +378,10 @@ def run_job(
     return result
 
 
-def replayed_result(entry: LedgerEntry, job: ReportJob) -> dict[str, Any]:
-    """What a run returns when an earlier run's record of the same digest answers for it."""
+def replayed_result(entry: LedgerEntry, job: ReportJob, record_id: str | None) -> dict[str, Any]:
+    """What a run returns when an earlier run's record (`record_id` in the table) answers for it."""
     if entry.status == SENT and entry.result:
-        return {**entry.result, "replayed": True}
+        return {**entry.result, "replayed": True, "record_id": record_id}
     return {
         "window": job.window.to_dict(),
         "status": POSSIBLY_DELIVERED,
@@ -388,6 +392,7 @@ def replayed_result(entry: LedgerEntry, job: ReportJob) -> dict[str, Any]:
         "delivered_via": "unknown",
         "message_id": None,
         "replayed": True,
+        "record_id": record_id,
         "dry_run": False,
     }
 
