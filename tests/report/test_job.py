@@ -316,3 +316,17 @@ def test_the_fallback_fits_sns_limit_with_its_message_attribute(aws: dict[str, A
     assert body + attributes <= 262_144
     assert body > 262_144 - 100  # trimmed to fit, not emptied
     assert request["Message"].endswith("[truncated to fit the 256 KB SNS limit]")
+
+
+def test_a_lone_surrogate_in_the_text_does_not_stop_the_fallback(aws: dict[str, Any]) -> None:
+    """JSON from invocation logs may hold a lone surrogate (in a session name); UTF-8 cannot encode it."""
+    from bedrock_usage.deliver import publish_text
+
+    publish_text(
+        boto3.client("sns", region_name=REGION),
+        topic_arn=aws["topic_arn"],
+        subject="s",
+        text="caller x\ud800y",
+    )
+    [note] = topic_messages(aws)
+    assert note["Message"] == "caller x?y"

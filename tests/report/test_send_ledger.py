@@ -82,6 +82,8 @@ def test_other_windows_and_recipients_have_their_own_record(aws: dict[str, Any])
         (botocore.exceptions.ReadTimeoutError(endpoint_url="https://email"), "unknown"),
         (botocore.exceptions.ConnectionClosedError(endpoint_url="https://email"), "unknown"),
         (botocore.exceptions.ClientError({"Error": {"Code": "MessageRejected"}}, "SendEmail"), "refused"),
+        (botocore.exceptions.ParamValidationError(report="Missing required parameter"), "refused"),
+        (UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"), "refused"),
     ],
 )
 def test_only_a_failure_after_the_request_left_is_unknown(error: Exception, outcome: str) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from botocore.exceptions import ConnectionError as NotConnectedError
 
 SNS_SUBJECT_MAX = 99  # SNS: "must be less than 100 characters"
@@ -34,14 +34,20 @@ class SendUnknown(Exception):
     """The request may have reached the service, but no answer came back: it may have been accepted."""
 
 
+# What a send that certainly did not go out raises: the service's error answer, no connection, or a
+# request that could not be built (botocore's parameter validation, text that cannot be encoded).
+SEND_REFUSED = (ClientError, BotoCoreError, ValueError, TypeError)
+
+
 def send_outcome(exc: BaseException) -> Outcome:
     """Whether a failed send could have been accepted: "refused" (certainly not) or "unknown".
 
     An error response (ClientError) is the service saying no. A connection that was never made
-    (EndpointConnectionError, ConnectTimeoutError, SSL or proxy failure) sent nothing. A read timeout, a
-    closed connection or an unreadable answer came after the request left: the service may have accepted it.
+    (EndpointConnectionError, ConnectTimeoutError, SSL or proxy failure) or a request that could not be built
+    sent nothing. A read timeout, a closed connection or an unreadable answer came after the request left:
+    the service may have accepted it.
     """
-    if isinstance(exc, ClientError | NotConnectedError):
+    if isinstance(exc, ClientError | NotConnectedError | ParamValidationError | ValueError | TypeError):
         return "refused"
     return "unknown"
 
@@ -49,7 +55,7 @@ def send_outcome(exc: BaseException) -> Outcome:
 def send_once[T](call: Callable[[], T], *, sleep: Callable[[float], None] = time.sleep) -> T:
     """Run one send; retry only throttling errors, which mean the service did not accept it.
 
-    Raises the last ClientError when refused, SendUnknown when the outcome cannot be known.
+    Raises what refused it (one of SEND_REFUSED), or SendUnknown when the outcome cannot be known.
     """
     for attempt in range(SEND_ATTEMPTS):
         try:
@@ -59,7 +65,7 @@ def send_once[T](call: Callable[[], T], *, sleep: Callable[[float], None] = time
             if code not in THROTTLE_CODES or attempt == SEND_ATTEMPTS - 1:
                 raise
             sleep(0.5 * 2**attempt)  # 0.5, 1, 2 s: SES's sandbox rate is 1 message per second
-        except BotoCoreError as exc:
+        except (BotoCoreError, ValueError, TypeError) as exc:
             if send_outcome(exc) == "refused":
                 raise
             raise SendUnknown(str(exc)) from exc
@@ -177,6 +183,8 @@ def publish_text(sns: Any, *, topic_arn: str, subject: str, text: str, origin: s
 
     `origin`, when given, travels as the ORIGIN_ATTRIBUTE message attribute.
     """
+    # A lone surrogate (possible in JSON read from logs) cannot be encoded as UTF-8: SNS would never get it.
+    text = text.encode("utf-8", errors="replace").decode("utf-8")
     attributes = {ORIGIN_ATTRIBUTE: {"DataType": "String", "StringValue": origin}} if origin else {}
     request: dict[str, Any] = {
         "TopicArn": topic_arn,

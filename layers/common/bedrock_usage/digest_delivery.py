@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from .deliver import (
+    SEND_REFUSED,
     SendUnknown,
     confirmed_email_subscriptions,
     publish_text,
@@ -78,10 +79,11 @@ def deliver_digest(
 
     if sender and recipients:
         before_send()
+        ses = sesv2()
         try:
             message_id = send_once(
                 lambda: send_email(
-                    sesv2(),
+                    ses,
                     sender=sender,
                     recipients=recipients,
                     subject=digest.subject,
@@ -98,7 +100,7 @@ def deliver_digest(
                 recipients=recipients,
                 reason=f"SES's answer was lost ({exc}); it may have accepted the email: not sent again",
             )
-        except (ClientError, BotoCoreError) as exc:
+        except SEND_REFUSED as exc:
             reason = _reason("SES", exc)
             log.warning("SES did not accept the digest", extra={"fallback_reason": reason})
     else:
@@ -149,7 +151,7 @@ def deliver_digest(
             fallback_reason=reason,
             reason=f"SNS's answer was lost ({exc}); it may have accepted the message: not sent again",
         )
-    except (ClientError, BotoCoreError) as exc:
+    except SEND_REFUSED as exc:
         return Delivery(
             UNDELIVERED,
             "none",
@@ -168,8 +170,10 @@ def fallback_text(digest: Digest, reason: str) -> str:
     )
 
 
-def _reason(service: str, exc: ClientError | BotoCoreError) -> str:
+def _reason(service: str, exc: Exception) -> str:
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         return f"{service} {error.get('Code', 'error')}: {error.get('Message', '')}".strip()
-    return f"{service} unreachable: {exc}"
+    if isinstance(exc, BotoCoreError) and not isinstance(exc, ParamValidationError):
+        return f"{service} unreachable: {exc}"
+    return f"{service} request could not be built: {exc}"
