@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,6 +28,7 @@ from tests.conftest import ACCOUNT_ID, REGION
 
 SENDER = "digest@example.com"
 RECIPIENTS = ("finops@example.com", "platform@example.com")
+ONCALL = "oncall@example.com"  # AlertEmail
 HOSTILE_CALLER = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/app/<script>alert('x')</script>\"onload=\"evil()"
 WINDOW = Window(datetime(2026, 11, 27, 6, tzinfo=UTC), datetime(2026, 11, 28, 6, tzinfo=UTC))
 
@@ -140,8 +142,9 @@ def report() -> Report:
 
 @pytest.fixture
 def aws() -> Iterator[dict[str, Any]]:
-    """A moto account: verified SES sender, the alert topic with an SQS subscriber to read it back,
-    and the idempotency table as template.yaml defines it (key `id`, TTL on `expiration`)."""
+    """A moto account: verified SES sender, the alert topic with a confirmed email subscription and an SQS
+    subscriber to read it back, and the idempotency table as template.yaml defines it (key `id`, TTL on
+    `expiration`)."""
     with mock_aws():
         ses = boto3.client("sesv2", region_name=REGION)
         ses.create_email_identity(EmailIdentity=SENDER)
@@ -153,6 +156,8 @@ def aws() -> Iterator[dict[str, Any]]:
             "QueueArn"
         ]
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        # A person on the topic (AlertEmail): moto confirms email subscriptions at once.
+        sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint=ONCALL)
         ddb = boto3.client("dynamodb", region_name=REGION)
         ddb.create_table(
             TableName="report-idempotency",
@@ -198,3 +203,40 @@ def report_env(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return {**aws, "env": env}
+
+
+@contextmanager
+def botocore_hook(event: str, handler: Callable[..., Any]) -> Iterator[None]:
+    """Install `handler` on a botocore event for every client created meanwhile, as moto installs itself.
+
+    Used to inject faults at the HTTP layer: a `before-send.<service>.<Operation>` handler runs before moto's
+    (more specific events first) and may let moto process the request, then raise what the network would.
+    """
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    spec = (event, handler)
+    BUILTIN_HANDLERS.append(spec)
+    try:
+        yield
+    finally:
+        BUILTIN_HANDLERS.remove(spec)
+
+
+def moto_handles(request: Any) -> Any:
+    """Let moto process an intercepted request (so its backend records it); returns moto's HTTP response."""
+    from moto.core.models import botocore_stubber
+
+    return botocore_stubber(event_name="before-send", request=request)
+
+
+def emf_metrics(output: str) -> dict[str, float]:
+    """Metric values from the Embedded Metric Format lines Powertools printed, summed over invocations."""
+    values: dict[str, float] = {}
+    for line in output.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            blob = json.loads(line)
+            for definition in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+                value = blob[definition["Name"]]
+                total = sum(value) if isinstance(value, list) else value
+                values[definition["Name"]] = values.get(definition["Name"], 0) + total
+    return values

@@ -12,7 +12,14 @@ import pytest
 from bedrock_usage.report_job import EventError
 
 from tests.conftest import ACCOUNT_ID, REGION, FakeLambdaContext, load_event, load_handler_module
-from tests.report.conftest import RECIPIENTS, SENDER, sent_emails, topic_messages
+from tests.report.conftest import (
+    RECIPIENTS,
+    SENDER,
+    botocore_hook,
+    emf_metrics,
+    sent_emails,
+    topic_messages,
+)
 
 WINDOW_EVENT = {"since": "2026-11-27T00:00:00Z", "until": "2026-11-28T00:00:00Z"}
 CALLER = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/app/<script>alert(1)</script>"
@@ -55,18 +62,6 @@ def handler_env(
     return report_env
 
 
-def emf_metrics(output: str) -> dict[str, float]:
-    """Metric values from the Embedded Metric Format lines Powertools printed."""
-    values: dict[str, float] = {}
-    for line in output.splitlines():
-        if line.startswith("{") and '"_aws"' in line:
-            blob = json.loads(line)
-            for definition in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
-                value = blob[definition["Name"]]
-                values[definition["Name"]] = sum(value) if isinstance(value, list) else value
-    return values
-
-
 def test_scheduled_digest_is_built_from_the_logs_and_emailed(
     handler_env: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -106,16 +101,19 @@ def test_a_retry_of_the_same_scheduled_window_sends_nothing(handler_env: dict[st
     assert len(sent_emails()) == 2
 
 
-@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # the failed run publishes none
-def test_a_failed_delivery_leaves_no_record_so_the_retry_sends(
-    handler_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+def test_a_failed_delivery_fails_the_run_and_leaves_the_retry_free_to_send(
+    handler_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """SES rejects (unverified sender) and there is no topic: the run fails; once fixed, the retry sends."""
+    """SES rejects (unverified sender) and there is no topic: no one got it, so the run fails (the errors
+    alarm) and counts DigestsUndelivered; its marker is removed, so once fixed, the retry sends."""
     monkeypatch.setenv("SENDER_EMAIL", "unverified@example.org")
     monkeypatch.delenv("ALERT_TOPIC_ARN")
     app = load_handler_module("report")
-    with pytest.raises(botocore.exceptions.ClientError, match="MessageRejected"):
+    with pytest.raises(app.DigestUndelivered, match="MessageRejected"):
         app.handler(WINDOW_EVENT, FakeLambdaContext())
+    metrics = emf_metrics(capsys.readouterr().out)
+    assert metrics["DigestsUndelivered"] == 1
+    assert "DigestsSent" not in metrics
     monkeypatch.setenv("SENDER_EMAIL", SENDER)
     app = load_handler_module("report")  # a new container reads the fixed configuration
     assert app.handler(WINDOW_EVENT, FakeLambdaContext())["delivered_via"] == "ses"
@@ -123,19 +121,23 @@ def test_a_failed_delivery_leaves_no_record_so_the_retry_sends(
 
 
 def test_a_sent_digest_whose_record_cannot_be_saved_is_not_failed_into_a_resend(
-    handler_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    handler_env: dict[str, Any],
 ) -> None:
-    """DynamoDB fails after SES sent (Powertools' save_success, made to fail: moto never fails). Raising
-    would make Lambda retry the invocation and, after the in-progress record expires, send it twice."""
-    from aws_lambda_powertools.utilities.idempotency.persistence.dynamodb import DynamoDBPersistenceLayer
+    """DynamoDB becomes unreachable after SES accepted (a before-send hook on UpdateItem; moto never fails).
+    Raising would make Lambda retry the invocation: the run succeeds, and a retry sends nothing."""
 
-    def unavailable(*_: Any, **__: Any) -> None:
-        raise botocore.exceptions.EndpointConnectionError(endpoint_url="https://dynamodb")
+    def unreachable(**_: Any) -> None:
+        raise botocore.exceptions.EndpointConnectionError(
+            endpoint_url="https://dynamodb.us-east-1.amazonaws.com"
+        )
 
-    monkeypatch.setattr(DynamoDBPersistenceLayer, "_update_record", unavailable)
     app = load_handler_module("report")
-    result = app.handler(WINDOW_EVENT, FakeLambdaContext())
+    with botocore_hook("before-send.dynamodb.UpdateItem", unreachable):
+        result = app.handler(WINDOW_EVENT, FakeLambdaContext())
+    assert result["status"] == "delivered"
     assert result["delivered_via"] == "ses"
+    retry = app.handler(WINDOW_EVENT, FakeLambdaContext(aws_request_id="retry"))
+    assert retry["status"] == "possibly_delivered"
     assert len(sent_emails()) == 1
 
 
@@ -186,11 +188,32 @@ def test_dry_run_renders_but_sends_nothing_and_returns_the_text(handler_env: dic
     assert topic_messages(handler_env) == []
 
 
-def test_event_recipients_override_the_configured_ones(handler_env: dict[str, Any]) -> None:
+def test_event_recipients_may_narrow_the_configured_ones(handler_env: dict[str, Any]) -> None:
     app = load_handler_module("report")
-    app.handler({**WINDOW_EVENT, "recipients": ["oncall@example.com"]}, FakeLambdaContext())
+    app.handler({**WINDOW_EVENT, "recipients": ["FinOps@example.com"]}, FakeLambdaContext())
     [email] = sent_emails()
-    assert email.destinations["ToAddresses"] == ["oncall@example.com"]
+    assert email.destinations["ToAddresses"] == ["finops@example.com"]  # as configured (IAM matches it)
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_event_recipients_outside_the_configured_ones_are_refused(
+    handler_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoever may invoke the function must not mail the digest (callers, costs) to an address of theirs."""
+    calls: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def record(self: Any, operation: str, params: Any) -> Any:
+        calls.append(operation)
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+    app = load_handler_module("report")
+    event = {**WINDOW_EVENT, "recipients": ["finops@example.com", "attacker@evil.example"]}
+    with pytest.raises(EventError, match=r"only name addresses in ReportRecipients.*attacker@evil\.example"):
+        app.handler(event, FakeLambdaContext())
+    assert calls == []
+    assert sent_emails() == []
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")

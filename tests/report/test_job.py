@@ -8,11 +8,11 @@ from typing import Any
 import boto3
 import pytest
 from bedrock_usage.digest import render_digest
+from bedrock_usage.digest_delivery import deliver_digest
 from bedrock_usage.report_job import (
     ConfigError,
     EventError,
     ReportConfig,
-    deliver_digest,
     parse_event,
 )
 from botocore.stub import Stubber
@@ -218,12 +218,17 @@ def test_unverified_sender_is_rejected_by_ses_and_falls_back(aws: dict[str, Any]
     assert "MessageRejected" in note["Message"]
 
 
-def test_throttling_after_retries_falls_back(aws: dict[str, Any]) -> None:
-    """Stubber: moto never throttles. The error shape is SES v2's TooManyRequestsException."""
+def test_throttling_is_retried_then_falls_back(aws: dict[str, Any]) -> None:
+    """Stubber: moto never throttles. The error shape is SES v2's TooManyRequestsException (botocore model).
+    A throttled request was not accepted, so it is tried again (4 attempts in all) before the fallback."""
     digest = render_digest(make_report())
     sesv2 = boto3.client("sesv2", region_name=REGION)
+    waits: list[float] = []
     with Stubber(sesv2) as stub:
-        stub.add_client_error("send_email", "TooManyRequestsException", "Maximum sending rate exceeded.", 429)
+        for _ in range(4):
+            stub.add_client_error(
+                "send_email", "TooManyRequestsException", "Maximum sending rate exceeded.", 429
+            )
         delivery = deliver_digest(
             digest,
             sender=SENDER,
@@ -231,18 +236,97 @@ def test_throttling_after_retries_falls_back(aws: dict[str, Any]) -> None:
             topic_arn=aws["topic_arn"],
             sesv2=lambda: sesv2,
             sns=_clients()["sns"],
+            sleep=waits.append,
         )
         stub.assert_no_pending_responses()
+    assert delivery.status == "delivered"
     assert delivery.channel == "sns"
     assert delivery.fallback_reason == "SES TooManyRequestsException: Maximum sending rate exceeded."
+    assert waits == [0.5, 1.0, 2.0]
     assert len(topic_messages(aws)) == 1
 
 
-def test_ses_failure_without_a_topic_raises_so_the_run_is_retried(aws: dict[str, Any]) -> None:
-    from botocore.exceptions import ClientError
-
+def test_a_rejected_email_without_a_topic_is_undelivered(aws: dict[str, Any]) -> None:
     digest = render_digest(make_report())
-    with pytest.raises(ClientError, match="MessageRejected"):
-        deliver_digest(
-            digest, sender="stranger@example.org", recipients=RECIPIENTS, topic_arn=None, **_clients()
+    delivery = deliver_digest(
+        digest, sender="stranger@example.org", recipients=RECIPIENTS, topic_arn=None, **_clients()
+    )
+    assert delivery.status == "undelivered"
+    assert delivery.reason is not None
+    assert "MessageRejected" in delivery.reason
+    assert "no alert topic" in delivery.reason
+    assert sent_emails() == []
+
+
+def test_a_topic_without_a_confirmed_email_subscription_reaches_no_one(aws: dict[str, Any]) -> None:
+    """Stubber for ListSubscriptionsByTopic: moto confirms email subscriptions at once, AWS does not.
+    The shapes are the real API's: a pending email subscription's SubscriptionArn is "PendingConfirmation"."""
+    digest = render_digest(make_report())
+    sns = boto3.client("sns", region_name=REGION)
+    topic = aws["topic_arn"]
+    with Stubber(sns) as stub:
+        stub.add_response(
+            "list_subscriptions_by_topic",
+            {
+                "Subscriptions": [
+                    {
+                        "SubscriptionArn": f"{topic}:0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+                        "Owner": "123456789012",
+                        "Protocol": "lambda",
+                        "Endpoint": "arn:aws:lambda:us-east-1:123456789012:function:alarm-router",
+                        "TopicArn": topic,
+                    },
+                    {
+                        "SubscriptionArn": "PendingConfirmation",
+                        "Owner": "123456789012",
+                        "Protocol": "email",
+                        "Endpoint": "oncall@example.com",
+                        "TopicArn": topic,
+                    },
+                ]
+            },
+            {"TopicArn": topic},
         )
+        delivery = deliver_digest(
+            digest, sender=None, recipients=(), topic_arn=topic, sesv2=_clients()["sesv2"], sns=lambda: sns
+        )
+        stub.assert_no_pending_responses()  # and nothing was published: no Publish was stubbed
+    assert delivery.status == "undelivered"
+    assert delivery.channel == "none"
+    assert delivery.reason is not None
+    assert "no confirmed email subscription" in delivery.reason
+
+
+def test_the_fallback_fits_sns_limit_with_its_message_attribute(aws: dict[str, Any]) -> None:
+    """SNS counts message attributes toward the 262,144-byte limit (REFERENCE.md 14.1): body + attribute
+    name, type and value must fit together. Measured on the request botocore sent."""
+    from bedrock_usage.deliver import publish_text
+
+    sns = boto3.client("sns", region_name=REGION)
+    requests: list[dict[str, Any]] = []
+    sns.meta.events.register("provide-client-params.sns.Publish", lambda params, **_: requests.append(params))
+    publish_text(sns, topic_arn=aws["topic_arn"], subject="digest", text="é" * 140_000, origin="digest")
+    [request] = requests
+    body = len(request["Message"].encode("utf-8"))
+    attributes = sum(
+        len(name.encode()) + len(spec["DataType"].encode()) + len(spec["StringValue"].encode())
+        for name, spec in request["MessageAttributes"].items()
+    )
+    assert attributes == len("bedrock_usage_origin") + len("String") + len("digest")
+    assert body + attributes <= 262_144
+    assert body > 262_144 - 100  # trimmed to fit, not emptied
+    assert request["Message"].endswith("[truncated to fit the 256 KB SNS limit]")
+
+
+def test_a_lone_surrogate_in_the_text_does_not_stop_the_fallback(aws: dict[str, Any]) -> None:
+    """JSON from invocation logs may hold a lone surrogate (in a session name); UTF-8 cannot encode it."""
+    from bedrock_usage.deliver import publish_text
+
+    publish_text(
+        boto3.client("sns", region_name=REGION),
+        topic_arn=aws["topic_arn"],
+        subject="s",
+        text="caller x\ud800y",
+    )
+    [note] = topic_messages(aws)
+    assert note["Message"] == "caller x?y"

@@ -2,12 +2,90 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+from botocore.exceptions import ConnectionError as NotConnectedError
 
 SNS_SUBJECT_MAX = 99  # SNS: "must be less than 100 characters"
-SNS_MESSAGE_MAX_BYTES = 262_144
+SNS_MESSAGE_MAX_BYTES = 262_144  # body and message attributes together (REFERENCE.md section 14.1)
+
+# A client for sends that must not happen twice: botocore's retries would re-send a SendEmail/Publish whose
+# answer was lost (read timeout, connection closed) after the service had accepted it. `send_once` retries
+# only answers that say the service did not accept the request.
+# botocore's `max_attempts` counts retries; `total_max_attempts` counts the first call too: 1 = no retry.
+SEND_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=20
+)
+# Error codes by which SES v2 / SNS say "too fast, not accepted"
+# (botocore sesv2 and sns models; SNS common errors).
+THROTTLE_CODES = frozenset(
+    {"Throttling", "ThrottlingException", "Throttled", "TooManyRequestsException", "LimitExceededException"}
+)
+SEND_ATTEMPTS = 4  # the first try and up to three throttled retries
+Outcome = Literal["accepted", "refused", "unknown"]
+
+
+class SendUnknown(Exception):
+    """The request may have reached the service, but no answer came back: it may have been accepted."""
+
+
+# What a send that certainly did not go out raises: the service's error answer, no connection, or a
+# request that could not be built (botocore's parameter validation, text that cannot be encoded).
+SEND_REFUSED = (ClientError, BotoCoreError, ValueError, TypeError)
+
+
+def send_outcome(exc: BaseException) -> Outcome:
+    """Whether a failed send could have been accepted: "refused" (certainly not) or "unknown".
+
+    An error response (ClientError) is the service saying no. A connection that was never made
+    (EndpointConnectionError, ConnectTimeoutError, SSL or proxy failure) or a request that could not be built
+    sent nothing. A read timeout, a closed connection or an unreadable answer came after the request left:
+    the service may have accepted it.
+    """
+    if isinstance(exc, ClientError | NotConnectedError | ParamValidationError | ValueError | TypeError):
+        return "refused"
+    return "unknown"
+
+
+def send_once[T](call: Callable[[], T], *, sleep: Callable[[float], None] = time.sleep) -> T:
+    """Run one send; retry only throttling errors, which mean the service did not accept it.
+
+    Raises what refused it (one of SEND_REFUSED), or SendUnknown when the outcome cannot be known.
+    """
+    for attempt in range(SEND_ATTEMPTS):
+        try:
+            return call()
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code not in THROTTLE_CODES or attempt == SEND_ATTEMPTS - 1:
+                raise
+            sleep(0.5 * 2**attempt)  # 0.5, 1, 2 s: SES's sandbox rate is 1 message per second
+        except (BotoCoreError, ValueError, TypeError) as exc:
+            if send_outcome(exc) == "refused":
+                raise
+            raise SendUnknown(str(exc)) from exc
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def confirmed_email_subscriptions(sns: Any, topic_arn: str) -> int:
+    """How many people the topic reaches by email: confirmed `email`/`email-json` subscriptions.
+
+    A subscription not yet confirmed has SubscriptionArn "PendingConfirmation" and receives nothing
+    (SNS ListSubscriptionsByTopic; REFERENCE.md section 7).
+    """
+    count = 0
+    for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
+        for subscription in page.get("Subscriptions", []):
+            if subscription.get("Protocol") in ("email", "email-json") and str(
+                subscription.get("SubscriptionArn", "")
+            ).startswith("arn:"):
+                count += 1
+    return count
 
 
 @dataclass(frozen=True)
@@ -74,14 +152,26 @@ def sns_subject(subject: str) -> str:
     return flat if len(flat) <= SNS_SUBJECT_MAX else flat[: SNS_SUBJECT_MAX - 3] + "..."
 
 
-def sns_message(text: str) -> str:
-    """Trim `text` to fit SNS's 256 KB limit (UTF-8 bytes), saying so at the end when cut."""
+def sns_message(text: str, *, reserved_bytes: int = 0) -> str:
+    """Trim `text` to SNS's 256 KB limit (UTF-8 bytes) less `reserved_bytes`, saying so at the end when cut.
+
+    `reserved_bytes` is what the message attributes take: SNS counts them toward the same limit.
+    """
+    limit = SNS_MESSAGE_MAX_BYTES - reserved_bytes
     data = text.encode("utf-8")
-    if len(data) <= SNS_MESSAGE_MAX_BYTES:
+    if len(data) <= limit:
         return text
     note = "\n\n[truncated to fit the 256 KB SNS limit]"
-    keep = SNS_MESSAGE_MAX_BYTES - len(note.encode("utf-8"))
+    keep = limit - len(note.encode("utf-8"))
     return data[:keep].decode("utf-8", errors="ignore") + note
+
+
+def attributes_bytes(attributes: dict[str, dict[str, str]]) -> int:
+    """What message attributes add to an SNS message's size: each name, data type and value, in UTF-8."""
+    return sum(
+        len(name.encode()) + len(spec["DataType"].encode()) + len(spec.get("StringValue", "").encode())
+        for name, spec in attributes.items()
+    )
 
 
 # Message attribute that marks what this stack published itself, so its own subscribers can tell.
@@ -93,11 +183,14 @@ def publish_text(sns: Any, *, topic_arn: str, subject: str, text: str, origin: s
 
     `origin`, when given, travels as the ORIGIN_ATTRIBUTE message attribute.
     """
+    # A lone surrogate (possible in JSON read from logs) cannot be encoded as UTF-8: SNS would never get it.
+    text = text.encode("utf-8", errors="replace").decode("utf-8")
+    attributes = {ORIGIN_ATTRIBUTE: {"DataType": "String", "StringValue": origin}} if origin else {}
     request: dict[str, Any] = {
         "TopicArn": topic_arn,
         "Subject": sns_subject(subject),
-        "Message": sns_message(text),
+        "Message": sns_message(text, reserved_bytes=attributes_bytes(attributes)),
     }
-    if origin:
-        request["MessageAttributes"] = {ORIGIN_ATTRIBUTE: {"DataType": "String", "StringValue": origin}}
+    if attributes:
+        request["MessageAttributes"] = attributes
     return str(sns.publish(**request)["MessageId"])

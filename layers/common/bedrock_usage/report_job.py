@@ -1,4 +1,4 @@
-"""ReportFunction's job: parse the event, build the report, render the digest, deliver it exactly once.
+"""ReportFunction's job: parse the event, build the report, render the digest, deliver it at most once.
 
 The window a run reports on is derived deterministically, so that a retry reports the same window:
 - `since`/`until` in the event: exactly that window.
@@ -6,9 +6,10 @@ The window a run reports on is derived deterministically, so that a retry report
   `<aws.scheduler.scheduled-time>` in the Input; it is the same on every retry of one run) or, without it,
   at the current time - in both cases truncated to the hour - and is `hours` long (default 24).
   Truncating to the hour also leaves CloudWatch a few minutes to settle the last datapoints.
-Exactly once: the send is wrapped in Powertools idempotency, keyed on (window, recipients), in DynamoDB.
-A retry of the same window returns the stored result and sends nothing; a failed send leaves no record,
-so the retry tries again.
+Exactly once: send_ledger.SendLedger, keyed on (window, recipients), writes a "sending" marker just before
+the send and the MessageId after it. A retry finding the MessageId replays the stored result; a retry finding
+only the marker sends nothing and reports "possibly delivered". A send that certainly failed removes the
+marker, so the retry sends.
 """
 
 from __future__ import annotations
@@ -17,34 +18,35 @@ import logging
 import os
 import re
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-
-from .deliver import publish_text, send_email
+from .deliver import SEND_CLIENT_CONFIG
 from .digest import Digest, dashboard_link, insights_link, render_digest
+from .digest_delivery import (
+    DELIVERED,
+    DRY_RUN,
+    POSSIBLY_DELIVERED,
+    UNDELIVERED,
+    AlreadyClaimed,
+    Delivery,
+    deliver_digest,
+)
 from .model import Report, Window, iso
+from .send_ledger import SENT, LedgerEntry, SendLedger
 
 log = logging.getLogger(__name__)
-
-DIGEST_ORIGIN = "digest"  # ORIGIN_ATTRIBUTE value on the SNS fallback
 
 MAX_HOURS = (
     24 * 93
 )  # about a quarter: beyond it Cost Explorer/CloudWatch daily data and the email stop being useful
 SES_MAX_RECIPIENTS = 50  # SES: at most 50 recipients per message
-IDEMPOTENCY_EXPIRY_S = 2 * 24 * 3600  # outlives Scheduler retries (<= 24 h) and Lambda async retries (<= 6 h)
 EVENT_KEYS = {"hours", "since", "until", "recipients", "dry_run", "scheduled_time", "attempt"}
 _EMAIL = re.compile(r"^[^@\s,;<>\"']+@[^@\s,;<>\"']+\.[^@\s,;<>\"']+$")
-# SDK retries for SES throttling (TooManyRequests / LimitExceeded) before we fall back to SNS.
-SES_CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20
-)
 
 
 class EventError(ValueError):
@@ -250,80 +252,24 @@ class ReportConfig:
         )
 
 
-# ------------------------------------------------------------------------------------------- delivery
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """How the digest went out."""
-
-    channel: str  # "ses", "sns" or "none" (dry run)
-    message_id: str | None
-    recipients: tuple[str, ...] = ()
-    fallback_reason: str | None = None
-
-
-def deliver_digest(
-    digest: Digest,
-    *,
-    sender: str | None,
-    recipients: tuple[str, ...],
-    topic_arn: str | None,
-    sesv2: Callable[[], Any],
-    sns: Callable[[], Any],
-) -> Delivery:
-    """SES when a sender and recipients are configured; otherwise, or when SES refuses, SNS text.
-
-    `sesv2`/`sns` are client factories, so a run that needs only one creates only one. Raises when
-    neither channel delivered: the invocation fails, and its retry / dead-letter queue takes over.
-    """
-    if sender and recipients:
-        try:
-            message_id = send_email(
-                sesv2(),
-                sender=sender,
-                recipients=recipients,
-                subject=digest.subject,
-                html=digest.html,
-                text=digest.text,
-            )
-            return Delivery("ses", message_id, recipients)
-        except (ClientError, BotoCoreError) as exc:
-            reason = _reason(exc)
-            if not topic_arn:
-                raise
-            log.warning("SES did not send the digest; falling back to SNS", extra={"reason": reason})
-    else:
-        reason = "no SenderEmail configured" if not sender else "no ReportRecipients configured"
-        log.info("no email configuration; sending the digest to the alert topic", extra={"reason": reason})
-    if not topic_arn:  # unreachable when the config was parsed by ReportConfig.from_env
-        raise ConfigError("no SNS topic to fall back to")
-    message_id = publish_text(
-        sns(),
-        topic_arn=topic_arn,
-        subject=digest.subject,
-        text=fallback_text(digest, reason),
-        origin=DIGEST_ORIGIN,  # the alarm router on the same topic leaves it to the email subscription
-    )
-    return Delivery("sns", message_id, (), reason)
-
-
-def fallback_text(digest: Digest, reason: str) -> str:
-    return (
-        f"This is the plain-text Bedrock usage digest. The HTML email was not sent: {reason}.\n"
-        "To get the HTML digest, set the SenderEmail and ReportRecipients stack parameters and verify the "
-        "addresses in Amazon SES.\n\n" + digest.text
-    )
-
-
-def _reason(exc: ClientError | BotoCoreError) -> str:
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        return f"SES {error.get('Code', 'error')}: {error.get('Message', '')}".strip()
-    return f"SES unreachable: {exc}"
-
-
 # ------------------------------------------------------------------------------------------------ job
+
+
+def allowed_recipients(requested: tuple[str, ...] | None, configured: tuple[str, ...]) -> tuple[str, ...]:
+    """The event's `recipients` when each is one of the configured ReportRecipients (in their spelling).
+
+    Whoever may invoke the function must not be able to mail the digest (callers, costs) elsewhere.
+    """
+    if requested is None:
+        return configured
+    spelled = {address.lower(): address for address in configured}
+    outside = [address for address in requested if address.lower() not in spelled]
+    if outside:
+        raise EventError(
+            "event 'recipients' may only name addresses in ReportRecipients "
+            f"({', '.join(configured) or 'none configured'}); not allowed: {', '.join(outside[:3])}"
+        )
+    return tuple(spelled[address.lower()] for address in requested)
 
 
 class ReportBuilder(Protocol):
@@ -370,99 +316,93 @@ def run_job(
     sleep: Callable[[float], None] = time.sleep,
     lambda_context: Any = None,
 ) -> dict[str, Any]:
-    """Build, render and deliver one digest; returns a JSON-able summary (also stored for retries)."""
+    """Build, render and deliver one digest at most once; returns a JSON-able summary.
+
+    `status` in the result: delivered, possibly_delivered (an earlier or this run may have sent it; it is
+    not sent again), undelivered (no person got it; the caller should fail the invocation) or dry_run.
+    `replayed` is true when an earlier run's record answered and nothing was built or sent.
+    """
+    recipients = allowed_recipients(job.recipients, config.recipients)  # before any AWS call
     if session is None:
         import boto3
 
         session = boto3.session.Session(region_name=config.region)
-    recipients = job.recipients or config.recipients
-    executed = False
-
-    def produce(key: dict[str, Any]) -> dict[str, Any]:
-        nonlocal executed
-        executed = True
-        report = build_report(job.window, config, session=session, now=now, sleep=sleep)
-        digest = render_digest(
-            report,
-            dashboard_url=dashboard_link(config.region, config.dashboard_name)
-            if config.dashboard_name
-            else None,
-            insights_url=insights_link(config.region, config.log_group, job.window.hours)
-            if config.log_group
-            else None,
-            top_n=config.top_n,
+    ledger = None
+    if config.idempotency_table and not job.dry_run:
+        ledger = SendLedger(
+            session.client("dynamodb", region_name=config.region),
+            config.idempotency_table,
+            {"window": job.window.to_dict(), "recipients": sorted(recipients)},
+            run_id=str(getattr(lambda_context, "aws_request_id", None) or uuid.uuid4()),
         )
-        if job.dry_run:
-            delivery = Delivery("none", None)
-        else:
-            delivery = deliver_digest(
-                digest,
-                sender=config.sender,
-                recipients=recipients,
-                topic_arn=config.topic_arn,
-                sesv2=lambda: session.client("sesv2", region_name=config.region, config=SES_CLIENT_CONFIG),
-                sns=lambda: session.client("sns", region_name=config.region),
-            )
-        return summary(report, digest, delivery, dry_run=job.dry_run)
+        if (entry := ledger.read()) is not None:
+            return replayed_result(entry, job, ledger.id)
+    elif not job.dry_run:
+        log.warning("no IDEMPOTENCY_TABLE: a retry of this window would send the digest again")
 
-    key = {"window": job.window.to_dict(), "recipients": sorted(recipients)}
-    if job.dry_run or not config.idempotency_table:
-        if not job.dry_run:
-            log.warning("no IDEMPOTENCY_TABLE: a retry of this window would send the digest again")
-        result = produce(key)
-    else:
-        from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPersistenceLayerError
-
-        produced: list[dict[str, Any]] = []
-
-        def produce_once(key: dict[str, Any]) -> dict[str, Any]:
-            produced.append(produce(key))
-            return produced[-1]
-
-        try:
-            result = _idempotent(produce_once, config.idempotency_table, session, lambda_context)(key=key)
-        except IdempotencyPersistenceLayerError as exc:
-            if not produced:
-                raise  # nothing was sent: failing lets the retry send
-            # The digest went out but its record was not saved. Failing now would make Lambda retry and
-            # send it again (once the in-progress record expires): report success, and say so loudly.
-            log.error(
-                "digest delivered, but its exactly-once record could not be saved; a manual re-run of this "
-                "window would send it again",
-                extra={"error": str(exc), "window": job.window.to_dict()},
-            )
-            result = produced[-1]
-    return {**result, "replayed": not executed}
-
-
-def _idempotent(
-    fn: Callable[[dict[str, Any]], dict[str, Any]], table: str, session: Any, lambda_context: Any
-) -> Callable[..., dict[str, Any]]:
-    """`fn` guarded by a DynamoDB idempotency record keyed on its `key` argument."""
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
+    report = build_report(job.window, config, session=session, now=now, sleep=sleep)
+    digest = render_digest(
+        report,
+        dashboard_url=dashboard_link(config.region, config.dashboard_name) if config.dashboard_name else None,
+        insights_url=insights_link(config.region, config.log_group, job.window.hours)
+        if config.log_group
+        else None,
+        top_n=config.top_n,
     )
+    if job.dry_run:
+        return {**summary(report, digest, Delivery(DRY_RUN, "none"), dry_run=True), "replayed": False}
+    try:
+        delivery = deliver_digest(
+            digest,
+            sender=config.sender,
+            recipients=recipients,
+            topic_arn=config.topic_arn,
+            sesv2=lambda: session.client("sesv2", region_name=config.region, config=SEND_CLIENT_CONFIG),
+            sns=lambda: session.client("sns", region_name=config.region, config=SEND_CLIENT_CONFIG),
+            claim=ledger.claim if ledger else None,
+            sleep=sleep,
+        )
+    except AlreadyClaimed as exc:  # another run of this window got to the send first
+        return replayed_result(exc.entry, job, ledger.id if ledger else None)
+    result = {
+        **summary(report, digest, delivery, dry_run=False),
+        "replayed": False,
+        "record_id": ledger.id if ledger else None,
+    }
+    if ledger is not None:
+        if delivery.status == DELIVERED and delivery.message_id:
+            ledger.record_sent(delivery.message_id, result)
+        elif delivery.status == UNDELIVERED:
+            ledger.release()  # nothing went out: the retry must be free to send
+        # POSSIBLY_DELIVERED keeps the marker: no later run sends this window again.
+    return result
 
-    config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_EXPIRY_S, raise_on_no_idempotency_key=True)
-    if lambda_context is not None:
-        # Lets a run that times out mid-send be retried once its remaining time has passed.
-        config.register_lambda_context(lambda_context)
-    persistence = DynamoDBPersistenceLayer(table_name=table, boto3_session=session)
 
-    def send_digest_once(key: dict[str, Any]) -> dict[str, Any]:
-        return fn(key)
-
-    return idempotent_function(
-        send_digest_once, data_keyword_argument="key", persistence_store=persistence, config=config
-    )
+def replayed_result(entry: LedgerEntry, job: ReportJob, record_id: str | None) -> dict[str, Any]:
+    """What a run returns when an earlier run's record (`record_id` in the table) answers for it."""
+    if entry.status == SENT and entry.result:
+        return {**entry.result, "replayed": True, "record_id": record_id}
+    return {
+        "window": job.window.to_dict(),
+        "status": POSSIBLY_DELIVERED,
+        "status_reason": (
+            f"a run of this window began sending at {entry.started_at} and recorded no answer "
+            f"(it may have stopped before or after the service accepted it); not sent again"
+        ),
+        "delivered_via": "unknown",
+        "message_id": None,
+        "replayed": True,
+        "record_id": record_id,
+        "dry_run": False,
+    }
 
 
 def summary(report: Report, digest: Digest, delivery: Delivery, *, dry_run: bool) -> dict[str, Any]:
-    """What the invocation returns and logs (JSON-able; stored in the idempotency record)."""
+    """What the invocation returns and logs (JSON-able; stored in the exactly-once record)."""
     result: dict[str, Any] = {
         "window": report.window.to_dict(),
+        "status": delivery.status,
+        "status_reason": delivery.reason,
         "subject": digest.subject,
         "html_bytes": digest.html_bytes,
         "text_bytes": len(digest.text.encode("utf-8")),
