@@ -109,7 +109,7 @@ def build_report(
     return Report(
         window=current.window,
         generated_at=now,
-        regions=list(regions),
+        regions=_regions(current, regions),
         source=current.source,
         totals=current.totals(),
         cost_usd=total_cost,
@@ -128,6 +128,15 @@ def build_report(
         warnings=warnings,
         failures=list(current.failures),
     )
+
+
+def _regions(current: Usage, read: Sequence[str]) -> list[str]:
+    """The Regions the data came from (an archive can span several), those read first in their order;
+    the Regions read when there is no data."""
+    seen = current.regions()
+    if not seen:
+        return list(read)
+    return [r for r in read if r in seen] + [r for r in seen if r not in read]
 
 
 def _callers(current: Usage, pricer: Pricer, at: datetime) -> list[CallerLine]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from bedrock_usage.model import Report, Window, iso
-from bedrock_usage.render import count, percent, usd
+from bedrock_usage.render import cache_effect, count, percent, usd
 
 DEFAULT_HOURS = 24.0
 TEXT_DAYS = 14  # the JSON has the whole month; a terminal shows two weeks
@@ -286,7 +286,7 @@ def format_text(report: Report) -> str:
     if report.unpriced_invocations:
         out.append(f"  unpriced invocations {count(report.unpriced_invocations)} (not in the cost)")
     if report.cache_savings_usd:
-        out.append(f"  prompt caching saved {usd(report.cache_savings_usd)}")
+        out.append(f"  prompt caching       {cache_effect(report.cache_savings_usd)}")
     out.append(
         f"  errors               {count(t.client_errors)} client, {count(t.server_errors)} server"
         f" ({percent(t.error_rate)}); throttles {count(t.throttles)} ({percent(t.throttle_rate)})"

@@ -160,8 +160,8 @@ class Usage:
         return self.by_region.setdefault(model_id, {}).setdefault(region, Counts())
 
     def regions(self) -> list[str]:
-        """The calling Regions seen in the data, sorted."""
-        return sorted({r for per_model in self.by_region.values() for r in per_model})
+        """The calling Regions seen in the data, sorted (records without a region are left out)."""
+        return sorted({r for per_model in self.by_region.values() for r in per_model} - {"unknown"})
 
     def totals(self) -> Counts:
         total = Counts()

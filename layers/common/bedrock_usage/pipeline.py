@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from bedrock_usage.analyze import build_report
 from bedrock_usage.collect.logfiles import collect_logfiles
-from bedrock_usage.model import Report, SourceFailure, Usage, Window
+from bedrock_usage.model import Counts, Report, SourceFailure, Usage, Window
 from bedrock_usage.price import PRICE_OVERRIDES_ENV, PriceOverrideError, Pricer, load_overrides
 
 # What a failing data source may raise. The report still goes out and names the failure.
@@ -59,6 +59,13 @@ def daily_start(now: datetime, trend_days: int) -> datetime:
     """Midnight UTC of the earlier of the month's first day and `trend_days` days ago."""
     day = min(now.date().replace(day=1), now.date() - timedelta(days=trend_days - 1))
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def by_calling_region(usage: Usage, region: str) -> Usage:
+    """Metrics are published in the Region that received the call: file one Region's usage under it."""
+    if not usage.by_region:
+        usage.by_region = {model_id: {region: Counts().add(c)} for model_id, c in usage.by_model.items()}
+    return usage
 
 
 def _attempt(name: str, failures: list[SourceFailure], read: Callable[[], Usage]) -> Usage | None:
@@ -134,7 +141,7 @@ def run_report(
                 ),
             )
             if got is not None:
-                current.merge(got)
+                current.merge(by_calling_region(got, region))
             # Only the previous window's totals are compared: no Logs Insights, no daily series, no
             # percentiles (queries cost money).
             prev = _attempt(
@@ -150,7 +157,11 @@ def run_report(
                     totals_only=True,
                 ),
             )
-            previous = previous.merge(prev) if prev is not None and previous is not None else None
+            previous = (
+                previous.merge(by_calling_region(prev, region))
+                if prev is not None and previous is not None
+                else None
+            )
 
     if previous is not None and previous.failures:
         # A partial previous window would make the change meaningless (e.g. +100% when one region failed).
