@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from bedrock_usage.model import CallerLine, Counts, DayLine, ModelLine, Report, Usage
 from bedrock_usage.price import Pricer
+from bedrock_usage.pricing.regional import price_model
+from bedrock_usage.pricing.units import UnitPrices
 
 RATE_DAYS = 7  # complete days averaged for the month-end run rate
 
@@ -40,23 +42,29 @@ def build_report(
     warnings = list(current.warnings)
 
     models: list[ModelLine] = []
+    rates: dict[str, UnitPrices | None] = {}  # blended per model: for callers, days, previous window
     for model_id, counts in current.by_model.items():
-        info = pricer.info(model_id, at)
-        cost = pricer.cost(model_id, counts, at)
+        priced = price_model(pricer, model_id, current.by_region.get(model_id), counts, at)
+        rates[model_id] = priced.unit
         prev_counts = previous.by_model.get(model_id) if previous else None
         prev_cost: Decimal | None = None
-        if previous is not None and info.priced:
-            prev_cost = pricer.cost(model_id, prev_counts, previous.window.end) if prev_counts else Decimal(0)
+        if previous is not None and priced.info.priced:
+            prev_cost = (
+                _previous_cost(pricer, previous, model_id, prev_counts, priced.unit)
+                if prev_counts
+                else Decimal(0)
+            )
         models.append(
             ModelLine(
                 model_id=model_id,
-                price=info,
+                price=priced.info,
                 counts=counts,
-                cost_usd=cost,
+                cost_usd=priced.cost,
                 previous=prev_counts,
                 previous_cost_usd=prev_cost,
                 latency=current.latency.get(model_id),
-                cache_savings_usd=pricer.cache_savings(model_id, counts, at),
+                cache_savings_usd=priced.savings,
+                by_region=priced.by_region,
             )
         )
     total_cost = sum((m.cost_usd for m in models if m.cost_usd is not None), Decimal(0))
@@ -92,15 +100,16 @@ def build_report(
             (
                 c
                 for c in (
-                    pricer.cost(mid, cnt, previous.window.end) for mid, cnt in previous.by_model.items()
+                    _previous_cost(pricer, previous, mid, cnt, rates.get(mid))
+                    for mid, cnt in previous.by_model.items()
                 )
                 if c
             ),
             Decimal(0),
         )
 
-    callers = _callers(current, pricer, at)
-    daily = _daily(current, pricer, billed or {}, now, trend_days)
+    callers = _callers(current, rates)
+    daily = _daily(current, pricer, rates, billed or {}, now, trend_days)
     month_to_date, projected = _month(daily, now) if current.daily else (None, None)
     if budget_usd is not None and projected is not None and projected > budget_usd:
         warnings.append(f"month-end projection ${projected:,.2f} exceeds the budget ${budget_usd:,.2f}")
@@ -139,25 +148,41 @@ def _regions(current: Usage, read: Sequence[str]) -> list[str]:
     return [r for r in read if r in seen] + [r for r in seen if r not in read]
 
 
-def _callers(current: Usage, pricer: Pricer, at: datetime) -> list[CallerLine]:
+def _previous_cost(
+    pricer: Pricer, previous: Usage, model_id: str, counts: Counts, blended: UnitPrices | None
+) -> Decimal | None:
+    """The previous window's cost of one model: by its own calling Regions when known."""
+    if previous.by_region.get(model_id):
+        return price_model(pricer, model_id, previous.by_region[model_id], counts, previous.window.end).cost
+    if blended is not None:
+        return blended.cost(counts)
+    return pricer.cost(model_id, counts, previous.window.end)
+
+
+def _callers(current: Usage, rates: dict[str, UnitPrices | None]) -> list[CallerLine]:
     lines: dict[str, CallerLine] = {}
     for (caller, model_id), counts in current.by_caller.items():
         line = lines.setdefault(caller, CallerLine(caller=caller, counts=Counts(), cost_usd=None))
         line.counts.add(counts)
         if model_id not in line.models:
             line.models.append(model_id)
-        cost = pricer.cost(model_id, counts, at)
-        if cost is None:
+        unit = rates.get(model_id)
+        if unit is None:
             line.unpriced_invocations += counts.invocations
         else:
-            line.cost_usd = (line.cost_usd or Decimal(0)) + cost
+            line.cost_usd = (line.cost_usd or Decimal(0)) + unit.cost(counts)
     for line in lines.values():
         line.models.sort()
     return sorted(lines.values(), key=lambda c: (*_cost_key(c.cost_usd, c.counts), c.caller))
 
 
 def _daily(
-    current: Usage, pricer: Pricer, billed: dict[date, Decimal], now: datetime, trend_days: int
+    current: Usage,
+    pricer: Pricer,
+    rates: dict[str, UnitPrices | None],
+    billed: dict[date, Decimal],
+    now: datetime,
+    trend_days: int,
 ) -> list[DayLine]:
     """One line per UTC day, oldest first, covering the month so far and the last `trend_days` days."""
     if not current.daily:
@@ -172,7 +197,14 @@ def _daily(
         costs: list[Decimal | None] = []
         for model_id, c in per_model.items():
             counts.add(c)
-            costs.append(pricer.cost(model_id, c, datetime.combine(day, datetime.min.time(), UTC)))
+            # The window's Region mix prices each day; a model seen only on earlier days is priced as
+            # a call in the default Region.
+            unit = rates.get(model_id) if model_id in rates else None
+            costs.append(
+                unit.cost(c)
+                if unit is not None
+                else pricer.cost(model_id, c, datetime.combine(day, datetime.min.time(), UTC))
+            )
         cost = _priced_sum(costs) if costs else Decimal(0)
         # Cost Explorer's figure for today is incomplete: only completed days are set beside the estimate.
         lines.append(

@@ -20,6 +20,8 @@ from bedrock_usage.analyze import build_report
 from bedrock_usage.collect.logfiles import collect_logfiles
 from bedrock_usage.model import Counts, Report, SourceFailure, Usage, Window
 from bedrock_usage.price import PRICE_OVERRIDES_ENV, PriceOverrideError, Pricer, load_overrides
+from bedrock_usage.pricing.cache import Catalogue, store_from
+from bedrock_usage.pricing.price_list import PRICING_REGION
 
 # What a failing data source may raise. The report still goes out and names the failure.
 SOURCE_ERRORS = (ClientError, BotoCoreError, OSError, EOFError, ValueError)
@@ -42,6 +44,9 @@ class ReportSettings:
     # Logs Insights polling budget for the whole report, shared by the regions (ReportFunction's timeout is
     # 300 s, and the digest must still go out when Insights is slow).
     insights_timeout_s: float = 120
+    # Where the AWS Price List catalogue is cached: a file path or s3://bucket/key; None or "off": no
+    # Price List (genai-prices only).
+    price_cache: str | None = None
 
     def __post_init__(self) -> None:
         if not self.regions:
@@ -94,10 +99,10 @@ def run_report(
     home = settings.regions[0]
     clients: dict[tuple[str, str], Any] = {}
 
-    def client(service: str, region: str | None = None) -> Any:
+    def client(service: str, region: str | None = None, config: Config = CLIENT_CONFIG) -> Any:
         key = (service, region or home)
         if key not in clients:
-            clients[key] = session.client(service, region_name=key[1], config=CLIENT_CONFIG)  # type: ignore[call-overload]
+            clients[key] = session.client(service, region_name=key[1], config=config)  # type: ignore[call-overload]
         return clients[key]
 
     failures: list[SourceFailure] = []
@@ -190,7 +195,10 @@ def run_report(
             overrides = load_overrides(location, client=lambda service: client(service))
         except PriceOverrideError as exc:
             failures.append(SourceFailure("price-overrides", f"{exc}; list prices used instead"))
-    pricer = Pricer(overrides, bedrock=lambda region: client("bedrock", region))
+    catalogue = _catalogue(settings, client, generated, failures)
+    pricer = Pricer(
+        overrides, bedrock=lambda region: client("bedrock", region), catalogue=catalogue, default_region=home
+    )
 
     current.failures.extend(failures)
     report = build_report(
@@ -204,4 +212,27 @@ def run_report(
         trend_days=settings.trend_days,
     )
     report.generated_at = generated
+    if catalogue is not None:
+        catalogue.save()
+        report.warnings.extend(w for w in dict.fromkeys(catalogue.warnings) if w not in report.warnings)
     return report
+
+
+# The Price List is optional: few quick attempts, so that an unreachable endpoint costs seconds, not minutes.
+PRICING_CONFIG = Config(connect_timeout=5, read_timeout=20, retries={"mode": "standard", "max_attempts": 3})
+
+
+def _catalogue(
+    settings: ReportSettings, client: Callable[..., Any], now: datetime, failures: list[SourceFailure]
+) -> Catalogue | None:
+    if not settings.price_cache:
+        return None
+    try:
+        store = store_from(settings.price_cache, lambda service: client(service))
+    except ValueError as exc:
+        failures.append(SourceFailure("price-list", f"{exc}; list prices from genai-prices"))
+        return None
+    if store is None:
+        return None
+    session_client = client("pricing", PRICING_REGION, config=PRICING_CONFIG)
+    return Catalogue(store, pricing=lambda: session_client, now=now)
