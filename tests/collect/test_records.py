@@ -10,6 +10,7 @@ cache counts}, as public readers of Bedrock invocation logs reassemble it (a Go 
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -174,5 +175,6 @@ def test_given_requests_above_the_large_input_floor_when_collected_then_each_siz
         ],
     )
     usage = collect_logfiles(str(tmp_path), DAY)
-    assert list(usage.large_requests) == [(CLAUDE, "us-east-1", big)]
-    assert usage.large_requests[(CLAUDE, "us-east-1", big)].output_tokens == 9
+    key = (CLAUDE, "us-east-1", ALICE, date(2026, 11, 27), True, big)
+    assert list(usage.large_requests) == [key]
+    assert usage.large_requests[key].output_tokens == 9

@@ -333,3 +333,41 @@ def test_prices_command_shows_the_rates_of_a_call_made_in_the_region_with_their_
     text = capsys.readouterr().out
     assert "called in ap-northeast-1" in text
     assert "input $0.042, output $0.168" in text
+
+
+# --- long context, per request ------------------------------------------------------------------------
+
+
+def test_a_request_above_the_long_context_threshold_is_charged_at_the_long_rates_for_all_its_tokens(
+    tmp_path: Path,
+) -> None:
+    # genai-prices 0.2.3, global.anthropic.claude-haiku-5-5: $0.10 input per 1M up to 100,000 input
+    # tokens, $0.50 above; a request above the threshold pays the tier rates for all its tokens. The tier
+    # rates come from the library; the arithmetic is done here by hand.
+    from bedrock_usage.pricing.long_context import library_tiers
+
+    model = "global.anthropic.claude-haiku-5-5"
+    tiers = library_tiers(model, WINDOW.start.date())
+    assert tiers is not None
+    assert tiers.threshold == 100_000
+    alice, bob = "arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123456789012:user/bob"
+    write_gz(
+        tmp_path / "lc.json.gz",
+        [
+            # 150,000 input tokens (above the threshold) and 1,000 out
+            record("2026-11-30T10:00:00Z", model, caller=alice, input_tokens=150_000, output_tokens=1_000),
+            # exactly at the threshold: base rates
+            record("2026-11-30T10:00:01Z", model, caller=bob, input_tokens=100_000, output_tokens=1_000),
+        ],
+    )
+    usage = collect_logfiles(str(tmp_path / "lc.json.gz"), WINDOW)
+    report = build_report(usage, pricer=Pricer(), now=NOW)
+    (line,) = report.models
+    long_call = (150_000 * tiers.long.input + 1_000 * tiers.long.output) / 1_000_000
+    base_call = (100_000 * tiers.base.input + 1_000 * tiers.base.output) / 1_000_000
+    assert tiers.long.input == Decimal("0.5")  # the library's own figure, five times the base rate
+    assert line.cost_usd == long_call + base_call
+    assert "long-context rates applied to 1 request(s) above 100,000 input tokens" in (line.price.note or "")
+    costs = {c.caller: c.cost_usd for c in report.callers}
+    assert costs == {alice: long_call, bob: base_call}
+    assert sum(d.cost_usd or 0 for d in report.daily) == long_call + base_call

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from bedrock_usage.model import CallerLine, Counts, DayLine, ModelLine, Report, Usage
 from bedrock_usage.price import Pricer
+from bedrock_usage.pricing.long_context import premiums
 from bedrock_usage.pricing.regional import price_model
 from bedrock_usage.pricing.units import UnitPrices
 
@@ -67,6 +69,16 @@ def build_report(
                 by_region=priced.by_region,
             )
         )
+    long_context = premiums(pricer, current.large_requests, at)
+    for line in models:
+        extra = long_context.by_model.get(line.model_id)
+        if extra is not None and line.cost_usd is not None:
+            line.cost_usd += extra
+            note = (
+                f"long-context rates applied to {long_context.requests[line.model_id]} request(s) above "
+                f"{long_context.thresholds[line.model_id]:,} input tokens"
+            )
+            line.price = replace(line.price, note="; ".join(n for n in (line.price.note, note) if n))
     total_cost = sum((m.cost_usd for m in models if m.cost_usd is not None), Decimal(0))
     for line in models:
         if line.cost_usd is not None and total_cost > 0:
@@ -109,7 +121,13 @@ def build_report(
         )
 
     callers = _callers(current, rates)
+    for caller_line in callers:
+        if caller_line.caller in long_context.by_caller and caller_line.cost_usd is not None:
+            caller_line.cost_usd += long_context.by_caller[caller_line.caller]
     daily = _daily(current, pricer, rates, billed or {}, now, trend_days)
+    for day_line in daily:
+        if day_line.day in long_context.by_day and day_line.cost_usd is not None:
+            day_line.cost_usd += long_context.by_day[day_line.day]
     month_to_date, projected = _month(daily, now) if current.daily else (None, None)
     if budget_usd is not None and projected is not None and projected > budget_usd:
         warnings.append(f"month-end projection ${projected:,.2f} exceeds the budget ${budget_usd:,.2f}")

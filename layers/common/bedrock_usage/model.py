@@ -117,6 +117,9 @@ class Latency:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+LargeKey = tuple[str, str, str, date, bool, int]
+
+
 @dataclass
 class SourceFailure:
     """A data source that could not be read; the report still goes out and says so."""
@@ -140,9 +143,9 @@ class Usage:
     # Prices differ by Region; empty when the collector could not tell.
     by_region: dict[str, dict[str, Counts]] = field(default_factory=dict)
     # Requests whose whole input (uncached + cache read + cache write) is at least LARGE_INPUT_FLOOR tokens,
-    # keyed (model_id, region, total input tokens): long-context rates apply per request above a
-    # model's threshold, which aggregates cannot tell. A subset of by_region.
-    large_requests: dict[tuple[str, str, int], Counts] = field(default_factory=dict)
+    # keyed (model_id, region, caller, UTC day, in the window?, total input tokens): long-context rates
+    # apply per request above a model's threshold, which aggregates cannot tell. Log files only.
+    large_requests: dict[LargeKey, Counts] = field(default_factory=dict)
     skipped_records: int = 0
     warnings: list[str] = field(default_factory=list)
     failures: list[SourceFailure] = field(default_factory=list)

@@ -378,7 +378,10 @@ class Pricer:
                 PriceInfo(model_id, res.base_model, False, "unpriced", note="; ".join(notes)), None, res
             )
         if tiered:
-            notes.append("long-context tier prices not applied (usage is priced at the base tier)")
+            notes.append(
+                "long-context rates apply per request: applied to requests seen in log files, "
+                "not to CloudWatch metric totals"
+            )
         source = LIBRARY_SOURCE
         if self.overrides is not None and self.overrides.discount_percent:
             unit = unit.scaled((100 - self.overrides.discount_percent) / 100)

@@ -21,7 +21,7 @@ from typing import IO, Any
 from botocore.exceptions import ClientError
 
 from bedrock_usage.errors import error_kind
-from bedrock_usage.model import Counts, Latency, Usage, Window
+from bedrock_usage.model import Counts, LargeKey, Latency, Usage, Window
 
 SOURCE = "log-files"
 SUFFIXES = (".json.gz", ".jsonl.gz", ".json", ".jsonl")
@@ -91,7 +91,7 @@ class _Aggregator:
         self.callers: dict[tuple[str, str], list[int]] = {}
         self.daily: dict[tuple[date, str], list[int]] = {}
         self.regional: dict[tuple[str, str], list[int]] = {}
-        self.large: dict[tuple[str, str, int], list[int]] = {}
+        self.large: dict[LargeKey, list[int]] = {}
         self.first_byte: dict[str, list[float]] = {}  # model_id -> [sum ms, count]
         self.samples: list[str] = []
         self.records = 0
@@ -158,18 +158,20 @@ class _Aggregator:
                 vec[5] = 1
         self.records += 1
         _bump(self.daily, (moment.date(), model_id), vec)
-        if moment < self.window.start:
-            return  # only for the daily series
-        _bump(self.models, model_id, vec)
         identity = rec.get("identity")
         caller = identity.get("arn") if isinstance(identity, dict) else None
-        _bump(self.callers, (caller if isinstance(caller, str) and caller else "unknown", model_id), vec)
+        caller = caller if isinstance(caller, str) and caller else "unknown"
         region = rec.get("region")
         region = region if isinstance(region, str) and region else "unknown"
-        _bump(self.regional, (model_id, region), vec)
+        in_window = moment >= self.window.start
         total_input = vec[1] + vec[3] + vec[4]
         if total_input >= LARGE_INPUT_FLOOR:
-            _bump(self.large, (model_id, region, total_input), vec)
+            _bump(self.large, (model_id, region, caller, moment.date(), in_window, total_input), vec)
+        if not in_window:
+            return  # only for the daily series
+        _bump(self.models, model_id, vec)
+        _bump(self.callers, (caller, model_id), vec)
+        _bump(self.regional, (model_id, region), vec)
         if code:
             self.usage.errors_by_code[code] = self.usage.errors_by_code.get(code, 0) + 1
         latency, first_byte = _latency_ms(out)
