@@ -371,3 +371,62 @@ def test_a_request_above_the_long_context_threshold_is_charged_at_the_long_rates
     costs = {c.caller: c.cost_usd for c in report.callers}
     assert costs == {alice: long_call, bob: base_call}
     assert sum(d.cost_usd or 0 for d in report.daily) == long_call + base_call
+
+
+# --- service tiers, per request -----------------------------------------------------------------------
+
+
+def test_a_converse_call_on_the_flex_tier_is_charged_at_the_listed_flex_rate(
+    tmp_path: Path, pricing: tuple[Any, Stubber]
+) -> None:
+    from .price_list_items import bedrock
+
+    client, stub = pricing
+    # The flex row's shape is the real one ("Input tokens flex", usage type suffix "-flex", as in the
+    # 2026-08-26 capture); its figures here are illustrative (half the standard rate), not AWS's.
+    flex = [
+        bedrock(
+            "ap-northeast-1", "Nova Pro", "Input tokens flex", "APN1-NovaPro-input-tokens-flex", "0.00048"
+        ),
+        bedrock(
+            "ap-northeast-1", "Nova Pro", "Output tokens flex", "APN1-NovaPro-output-tokens-flex", "0.00192"
+        ),
+    ]
+    first = tokyo_first_party()
+    stub.add_response(
+        "get_products",
+        {"FormatVersion": "aws_v1", "PriceList": first + flex},
+        {
+            "ServiceCode": "AmazonBedrock",
+            "Filters": [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": "ap-northeast-1"}],
+            "FormatVersion": "aws_v1",
+            "MaxResults": 100,
+        },
+    )
+    stub.add_response(
+        "get_products",
+        {"FormatVersion": "aws_v1", "PriceList": []},
+        {
+            "ServiceCode": "AmazonBedrockFoundationModels",
+            "Filters": [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": "ap-northeast-1"}],
+            "FormatVersion": "aws_v1",
+            "MaxResults": 100,
+        },
+    )
+    nova_pro = "amazon.nova-pro-v1:0"
+    records = []
+    for n, tier in enumerate(["flex", "priority", None]):
+        rec = record(f"2026-11-30T10:00:0{n}Z", nova_pro, input_tokens=1_000_000, output_tokens=100_000)
+        rec["region"] = "ap-northeast-1"
+        rec["input"]["inputBodyJson"] = {"messages": [], **({"serviceTier": {"type": tier}} if tier else {})}
+        records.append(rec)
+    write_gz(tmp_path / "tiers.json.gz", records)
+    usage = collect_logfiles(str(tmp_path / "tiers.json.gz"), WINDOW)
+    report = build_report(usage, pricer=Pricer(catalogue=catalogue(tmp_path, client)), now=NOW)
+    (line,) = report.models
+    standard = Decimal("0.96") + Decimal("0.1") * Decimal("3.84")  # 1M in + 0.1M out at $0.96 / $3.84
+    flex_call = Decimal("0.48") + Decimal("0.1") * Decimal("1.92")
+    # flex at its rate; priority has no listed rate here, so it stays at the standard rate, and says so
+    assert line.cost_usd == flex_call + 2 * standard
+    assert "flex/priority service-tier rates applied to 1 request(s)" in (line.price.note or "")
+    assert "no tier rate listed" in (line.price.note or "")

@@ -12,6 +12,7 @@ from bedrock_usage.model import CallerLine, Counts, DayLine, ModelLine, Report, 
 from bedrock_usage.price import Pricer
 from bedrock_usage.pricing.long_context import premiums
 from bedrock_usage.pricing.regional import price_model
+from bedrock_usage.pricing.service_tiers import tier_premiums
 from bedrock_usage.pricing.units import UnitPrices
 
 RATE_DAYS = 7  # complete days averaged for the month-end run rate
@@ -70,15 +71,21 @@ def build_report(
             )
         )
     long_context = premiums(pricer, current.large_requests, at)
+    tiers, unlisted_tiers = tier_premiums(pricer, current.service_tiers, at)
     for line in models:
-        extra = long_context.by_model.get(line.model_id)
-        if extra is not None and line.cost_usd is not None:
-            line.cost_usd += extra
-            note = (
-                f"long-context rates applied to {long_context.requests[line.model_id]} request(s) above "
-                f"{long_context.thresholds[line.model_id]:,} input tokens"
-            )
-            line.price = replace(line.price, note="; ".join(n for n in (line.price.note, note) if n))
+        notes = [line.price.note] if line.price.note else []
+        for extra, what in (
+            (long_context, "long-context rates applied to {n} request(s) above {t:,} input tokens"),
+            (tiers, "flex/priority service-tier rates applied to {n} request(s)"),
+        ):
+            if line.model_id in extra.by_model and line.cost_usd is not None:
+                line.cost_usd += extra.by_model[line.model_id]
+                threshold = extra.thresholds.get(line.model_id, 0)
+                notes.append(what.format(n=extra.requests[line.model_id], t=threshold))
+        if line.model_id in unlisted_tiers:
+            notes.append("flex/priority calls priced at the standard rate (no tier rate listed)")
+        if notes:
+            line.price = replace(line.price, note="; ".join(notes))
     total_cost = sum((m.cost_usd for m in models if m.cost_usd is not None), Decimal(0))
     for line in models:
         if line.cost_usd is not None and total_cost > 0:
@@ -121,13 +128,14 @@ def build_report(
         )
 
     callers = _callers(current, rates)
-    for caller_line in callers:
-        if caller_line.caller in long_context.by_caller and caller_line.cost_usd is not None:
-            caller_line.cost_usd += long_context.by_caller[caller_line.caller]
     daily = _daily(current, pricer, rates, billed or {}, now, trend_days)
-    for day_line in daily:
-        if day_line.day in long_context.by_day and day_line.cost_usd is not None:
-            day_line.cost_usd += long_context.by_day[day_line.day]
+    for extra in (long_context, tiers):
+        for caller_line in callers:
+            if caller_line.caller in extra.by_caller and caller_line.cost_usd is not None:
+                caller_line.cost_usd += extra.by_caller[caller_line.caller]
+        for day_line in daily:
+            if day_line.day in extra.by_day and day_line.cost_usd is not None:
+                day_line.cost_usd += extra.by_day[day_line.day]
     month_to_date, projected = _month(daily, now) if current.daily else (None, None)
     if budget_usd is not None and projected is not None and projected > budget_usd:
         warnings.append(f"month-end projection ${projected:,.2f} exceeds the budget ${budget_usd:,.2f}")

@@ -118,6 +118,7 @@ class Latency:
 
 
 LargeKey = tuple[str, str, str, date, bool, int]
+TierKey = tuple[str, str, str, date, bool, str]
 
 
 @dataclass
@@ -146,6 +147,9 @@ class Usage:
     # keyed (model_id, region, caller, UTC day, in the window?, total input tokens): long-context rates
     # apply per request above a model's threshold, which aggregates cannot tell. Log files only.
     large_requests: dict[LargeKey, Counts] = field(default_factory=dict)
+    # Calls that asked for the flex or priority service tier (the Converse body's serviceTier), keyed like
+    # large_requests with the tier in place of the input size. Log files with text delivery only.
+    service_tiers: dict[TierKey, Counts] = field(default_factory=dict)
     skipped_records: int = 0
     warnings: list[str] = field(default_factory=list)
     failures: list[SourceFailure] = field(default_factory=list)
@@ -194,6 +198,8 @@ class Usage:
                 self.regional(model_id, region).add(counts)
         for key, counts in other.large_requests.items():
             self.large_requests.setdefault(key, Counts()).add(counts)
+        for tier_key, counts in other.service_tiers.items():
+            self.service_tiers.setdefault(tier_key, Counts()).add(counts)
         self.skipped_records += other.skipped_records
         self.warnings.extend(other.warnings)
         self.failures.extend(other.failures)

@@ -316,6 +316,16 @@ class Pricer:
             )
         return quote
 
+    def listed(self, model_id: str, region: str | None) -> dict[str, Decimal] | None:
+        """Every Price List rate for the model in the calling Region (slot -> USD per 1M), if listed."""
+        calling = region if region and region != "unknown" else self.default_region
+        res = self.resolve(model_id)
+        if self.catalogue is None or calling is None or res.base_model is None:
+            return None
+        rates = self.catalogue.region(calling)
+        found = rates.lookup(model_keys(res.base_model, genai_name(res.base_model))) if rates else None
+        return found[1] if found else None
+
     def _from_price_list(self, res: Resolution, model_id: str, region: str | None) -> Quote | None:
         if self.catalogue is None or region is None or res.base_model is None:
             return None

@@ -21,7 +21,7 @@ from typing import IO, Any
 from botocore.exceptions import ClientError
 
 from bedrock_usage.errors import error_kind
-from bedrock_usage.model import Counts, LargeKey, Latency, Usage, Window
+from bedrock_usage.model import Counts, LargeKey, Latency, TierKey, Usage, Window
 
 SOURCE = "log-files"
 SUFFIXES = (".json.gz", ".jsonl.gz", ".json", ".jsonl")
@@ -92,6 +92,7 @@ class _Aggregator:
         self.daily: dict[tuple[date, str], list[int]] = {}
         self.regional: dict[tuple[str, str], list[int]] = {}
         self.large: dict[LargeKey, list[int]] = {}
+        self.tiers: dict[TierKey, list[int]] = {}
         self.first_byte: dict[str, list[float]] = {}  # model_id -> [sum ms, count]
         self.samples: list[str] = []
         self.records = 0
@@ -167,6 +168,9 @@ class _Aggregator:
         total_input = vec[1] + vec[3] + vec[4]
         if total_input >= LARGE_INPUT_FLOOR:
             _bump(self.large, (model_id, region, caller, moment.date(), in_window, total_input), vec)
+        tier = _service_tier(inp, out)
+        if tier is not None:
+            _bump(self.tiers, (model_id, region, caller, moment.date(), in_window, tier), vec)
         if not in_window:
             return  # only for the daily series
         _bump(self.models, model_id, vec)
@@ -193,6 +197,8 @@ class _Aggregator:
             self.usage.by_region.setdefault(model_id, {})[region] = Counts(*vec)
         for size_key, vec in self.large.items():
             self.usage.large_requests[size_key] = Counts(*vec)
+        for tier_key, vec in self.tiers.items():
+            self.usage.service_tiers[tier_key] = Counts(*vec)
         for model_id, hist in self.latency.items():
             self.usage.latency[model_id] = hist.summary()
         for model_id, (total, n) in self.first_byte.items():
@@ -247,6 +253,21 @@ def _latency_ms(out: dict[str, Any]) -> tuple[float | None, float | None]:
             if found != (None, None):
                 return found
     return None, None
+
+
+def _service_tier(inp: dict[str, Any], out: dict[str, Any]) -> str | None:
+    """'flex' or 'priority' when the Converse request (or its response) names that service tier.
+
+    Converse carries `serviceTier: {type}` in the request and response bodies (botocore bedrock-runtime);
+    InvokeModel sends it as a header, which the log does not keep: such calls count as standard.
+    """
+    for body in (inp.get("inputBodyJson"), out.get("outputBodyJson")):
+        if isinstance(body, dict):
+            tier = body.get("serviceTier")
+            name = tier.get("type") if isinstance(tier, dict) else tier
+            if name in ("flex", "priority"):
+                return str(name)
+    return None
 
 
 def _stream_metrics(chunk: dict[str, Any]) -> tuple[float | None, float | None]:
