@@ -430,3 +430,18 @@ def test_a_converse_call_on_the_flex_tier_is_charged_at_the_listed_flex_rate(
     assert line.cost_usd == flex_call + 2 * standard
     assert "flex/priority service-tier rates applied to 1 request(s)" in (line.price.note or "")
     assert "no tier rate listed" in (line.price.note or "")
+
+
+def test_first_party_products_without_a_model_name_are_not_priced_as_a_model() -> None:
+    from .price_list_items import item
+
+    # An AmazonBedrock product that names no model (its servicename is the service's own) prices nothing.
+    nameless = item(
+        "AmazonBedrock",
+        "us-east-1",
+        {"servicename": "Amazon Bedrock", "usagetype": "USE1-input-tokens", "inferenceType": "Input tokens"},
+        "1K tokens",
+        "0.15",
+        "$0.15 per 1K input tokens",
+    )
+    assert parse_item(nameless) == []

@@ -124,7 +124,7 @@ def parse_item(item: str | dict[str, Any]) -> list[PriceRow]:
     usagetype = attrs.get("usagetype", "")
     if _SKIP.search(" ".join((usagetype, attrs.get("feature", ""), attrs.get("inferenceType", "")))):
         return []
-    if service == "AmazonBedrockFoundationModels" or ("servicename" in attrs and "model" not in attrs):
+    if service == "AmazonBedrockFoundationModels":
         name = _EDITION.sub("", attrs.get("servicename", ""))
         described = _marketplace_stem(usagetype)
         keys = [name_key(name)]
