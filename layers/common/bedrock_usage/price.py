@@ -1,7 +1,8 @@
 """Resolve every Bedrock ModelId form to a base model and price its token usage.
 
-List prices come from the pinned `genai-prices` library; a user override file wins over it. A model
-that cannot be priced is reported with ``priced=False`` and a cost of None, never $0.
+Sources, in order: a user override (pricing/overrides.py); the AWS Price List rate of the calling Region
+(pricing/price_list.py, cached daily by pricing/cache.py); the pinned `genai-prices` library (US list
+prices). A model that cannot be priced is reported with ``priced=False`` and a cost of None, never $0.
 """
 
 from __future__ import annotations
