@@ -30,6 +30,9 @@ def offline_aws(monkeypatch: pytest.MonkeyPatch) -> None:
         "SAM_CLI_TELEMETRY": "0",
         "POWERTOOLS_TRACE_DISABLED": "1",
         "POWERTOOLS_METRICS_NAMESPACE": "BedrockUsageMonitorTest",
+        # No AWS Price List look-ups unless a test hands in its own (stubbed) client.
+        "BEDROCK_USAGE_PRICE_CACHE": "off",
+        "PRICE_CACHE": "off",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)

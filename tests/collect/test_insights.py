@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
+from bedrock_usage.collect import insights
 from bedrock_usage.collect.insights import QUERY, RESULT_LIMIT, InsightsError, collect_insights
 from bedrock_usage.model import Window
 from botocore.stub import Stubber
@@ -127,17 +129,38 @@ def test_given_a_query_that_outlasts_the_bound_when_polled_then_it_is_stopped_an
     assert sleeps == [0.5, 1.0, 1.5]
 
 
-def test_given_10000_rows_when_collected_then_it_warns_that_results_were_capped() -> None:
+def test_the_row_ceiling_is_the_bundled_botocore_models_maximum_not_10000() -> None:
+    # Given botocore's logs model, When the query is built, Then its limit is the model's own maximum
+    model = botocore.session.get_session().get_service_model("logs")
+    maximum = model.operation_model("StartQuery").input_shape.members["limit"].metadata["max"]
+    assert RESULT_LIMIT == maximum > 10_000
+    assert QUERY.endswith(f"| limit {maximum}")
+
+
+def test_given_a_result_at_the_ceiling_when_collected_then_it_says_rows_were_cut(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A small ceiling stands in for 100,000 rows (Stubber needs 18 s to validate that many).
+    monkeypatch.setattr(insights, "RESULT_LIMIT", 50)
     logs = boto3.client("logs", region_name="us-east-1")
-    rows = [
-        row(f"arn:aws:iam::123456789012:user/u{n}", NOVA, "-", 1, (1, 1, 0, 0)) for n in range(RESULT_LIMIT)
-    ]
+    rows = [row(f"arn:aws:iam::123456789012:user/u{n}", NOVA, "-", 1, (1, 1, 0, 0)) for n in range(50)]
     with Stubber(logs) as stub:
-        stub.add_response("start_query", {"queryId": "q-big"}, start_params())
+        stub.add_response("start_query", {"queryId": "q-big"}, {**start_params(), "limit": 50})
         stub.add_response("get_query_results", results("Complete", rows), {"queryId": "q-big"})
         usage = collect_insights(logs, WINDOW, LOG_GROUP, sleep=lambda _: None, clock=lambda: 0.0)
-    assert len(usage.by_caller) == RESULT_LIMIT
-    assert any("maximum of 10,000" in w for w in usage.warnings)
+    assert len(usage.by_caller) == 50
+    assert any("rows were cut" in w and "maximum of 50 " in w for w in usage.warnings)
+
+
+def test_given_10000_rows_when_collected_then_nothing_is_said_to_be_cut() -> None:
+    logs = boto3.client("logs", region_name="us-east-1")
+    rows = [row(f"arn:aws:iam::123456789012:user/u{n}", NOVA, "-", 1, (1, 1, 0, 0)) for n in range(10_000)]
+    with Stubber(logs) as stub:
+        stub.add_response("start_query", {"queryId": "q-10k"}, start_params())
+        stub.add_response("get_query_results", results("Complete", rows), {"queryId": "q-10k"})
+        usage = collect_insights(logs, WINDOW, LOG_GROUP, sleep=lambda _: None, clock=lambda: 0.0)
+    assert len(usage.by_caller) == 10_000
+    assert not any("cut" in w for w in usage.warnings)
 
 
 def test_given_a_missing_log_group_when_collected_then_the_client_error_propagates() -> None:
@@ -163,11 +186,27 @@ def parse_patterns() -> dict[str, re.Pattern[str]]:
     return patterns
 
 
+TEXT_GROUPS = ("rxArn", "rxError")
+
+
 def extract(message: str) -> dict[str, int | None]:
+    """The token-count groups the query would parse from `message` (None where its regex fails)."""
     found: dict[str, int | None] = {}
     for name, pattern in parse_patterns().items():
+        if name in TEXT_GROUPS:
+            continue
         match = pattern.search(message)
         found[name] = int(match.group(name)) if match else None
+    return found
+
+
+def extract_text(message: str) -> dict[str, str | None]:
+    """The caller ARN and errorCode groups the query would parse from `message`."""
+    patterns = parse_patterns()
+    found: dict[str, str | None] = {}
+    for name in TEXT_GROUPS:
+        match = patterns[name].search(message)
+        found[name] = match.group(name) if match else None
     return found
 
 
@@ -258,3 +297,55 @@ def test_given_a_record_without_cache_fields_when_parsed_then_they_stay_empty() 
         "rxCacheWrite": None,
         "rxOutput": 42,
     }
+
+
+# --- identity and errorCode, wherever the record puts them -----------------------------------------
+
+
+def reordered(record: dict[str, Any], *, error: str | None = None) -> dict[str, Any]:
+    """The 2026 field order: identity (and errorCode) after the bodies, as in records captured in 2026."""
+    moved = {k: v for k, v in record.items() if k != "identity"}
+    moved["identity"] = record["identity"]
+    if error is not None:
+        moved["errorCode"] = error
+    # a caller's own metadata may use the same key names
+    moved["requestMetadata"] = {"errorCode": "NotACode", "team": "x", "identity": "nobody"}
+    return moved
+
+
+@pytest.mark.parametrize("indent", [None, 2], ids=["compact", "pretty"])
+def test_given_identity_and_error_after_the_bodies_when_parsed_then_the_records_own_are_taken(
+    indent: int | None,
+) -> None:
+    record = stream_record()
+    # a look-alike inside the request body, before the record's own keys
+    record["input"]["inputBodyJson"]["messages"][0]["content"] = (
+        '{"identity": {"arn": "arn:aws:iam::999999999999:user/mallory"}, "errorCode": "Fake"}'
+    )
+    record["input"]["inputBodyJson"]["tool"] = {
+        "identity": {"arn": "arn:aws:iam::999999999999:user/mallory"},
+        "errorCode": "FakeException",
+    }
+    message = json.dumps(reordered(record, error="ModelTimeoutException"), indent=indent)
+    assert extract_text(message) == {"rxArn": ALICE, "rxError": "ModelTimeoutException"}
+    # the token counts are still the record's own
+    assert extract(message) == {"rxInput": 1234, "rxCacheRead": 5000, "rxCacheWrite": 60, "rxOutput": 42}
+
+
+def test_given_a_successful_record_with_identity_after_the_bodies_when_parsed_then_no_error_is_read() -> None:
+    message = json.dumps(reordered(stream_record()))
+    assert extract_text(message) == {"rxArn": ALICE, "rxError": None}
+    record = reordered(stream_record())
+    record["requestMetadata"] = {"team": "x", "errorCode": "ThrottlingException"}
+    assert extract_text(json.dumps(record, indent=2))["rxError"] is None
+
+
+def test_given_an_error_after_a_top_level_string_when_parsed_then_it_is_read() -> None:
+    record = {k: v for k, v in stream_record().items() if k != "output"}  # a failed call: no output
+    record = {**record, "inferenceRegion": "us-west-2", "errorCode": "ThrottlingException"}
+    assert extract_text(json.dumps(record))["rxError"] == "ThrottlingException"
+
+
+def test_the_query_prefers_discovered_fields_and_falls_back_to_the_parsed_ones() -> None:
+    assert 'coalesce(identity.arn, rxArn, "unknown") as caller' in QUERY
+    assert 'coalesce(errorCode, rxError, "-") as error_code' in QUERY

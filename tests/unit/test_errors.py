@@ -8,7 +8,7 @@ from bedrock_usage.errors import error_kind
     ("code", "kind"),
     [
         ("ThrottlingException", "throttle"),  # 429
-        ("ModelNotReadyException", "throttle"),  # 429 in bedrock-runtime's model
+        ("ModelNotReadyException", "client"),  # 429, but declared non-throttling and sender fault
         ("InternalServerException", "server"),  # 500
         ("ServiceUnavailableException", "server"),  # 503
         ("ValidationException", "client"),  # 400

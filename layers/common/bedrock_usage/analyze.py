@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from bedrock_usage.model import CallerLine, Counts, DayLine, ModelLine, Report, Usage
 from bedrock_usage.price import Pricer
+from bedrock_usage.pricing.long_context import premiums
+from bedrock_usage.pricing.regional import price_model
+from bedrock_usage.pricing.service_tiers import tier_premiums
+from bedrock_usage.pricing.units import UnitPrices
 
 RATE_DAYS = 7  # complete days averaged for the month-end run rate
 
@@ -40,25 +45,47 @@ def build_report(
     warnings = list(current.warnings)
 
     models: list[ModelLine] = []
+    rates: dict[str, UnitPrices | None] = {}  # blended per model: for callers, days, previous window
     for model_id, counts in current.by_model.items():
-        info = pricer.info(model_id, at)
-        cost = pricer.cost(model_id, counts, at)
+        priced = price_model(pricer, model_id, current.by_region.get(model_id), counts, at)
+        rates[model_id] = priced.unit
         prev_counts = previous.by_model.get(model_id) if previous else None
         prev_cost: Decimal | None = None
-        if previous is not None and info.priced:
-            prev_cost = pricer.cost(model_id, prev_counts, previous.window.end) if prev_counts else Decimal(0)
+        if previous is not None and priced.info.priced:
+            prev_cost = (
+                _previous_cost(pricer, previous, model_id, prev_counts, priced.unit)
+                if prev_counts
+                else Decimal(0)
+            )
         models.append(
             ModelLine(
                 model_id=model_id,
-                price=info,
+                price=priced.info,
                 counts=counts,
-                cost_usd=cost,
+                cost_usd=priced.cost,
                 previous=prev_counts,
                 previous_cost_usd=prev_cost,
                 latency=current.latency.get(model_id),
-                cache_savings_usd=pricer.cache_savings(model_id, counts, at),
+                cache_savings_usd=priced.savings,
+                by_region=priced.by_region,
             )
         )
+    long_context = premiums(pricer, current.large_requests, at)
+    tiers, unlisted_tiers = tier_premiums(pricer, current.service_tiers, at)
+    for line in models:
+        notes = [line.price.note] if line.price.note else []
+        for extra, what in (
+            (long_context, "long-context rates applied to {n} request(s) above {t:,} input tokens"),
+            (tiers, "flex/priority service-tier rates applied to {n} request(s)"),
+        ):
+            if line.model_id in extra.by_model and line.cost_usd is not None:
+                line.cost_usd += extra.by_model[line.model_id]
+                threshold = extra.thresholds.get(line.model_id, 0)
+                notes.append(what.format(n=extra.requests[line.model_id], t=threshold))
+        if line.model_id in unlisted_tiers:
+            notes.append("flex/priority calls priced at the standard rate (no tier rate listed)")
+        if notes:
+            line.price = replace(line.price, note="; ".join(notes))
     total_cost = sum((m.cost_usd for m in models if m.cost_usd is not None), Decimal(0))
     for line in models:
         if line.cost_usd is not None and total_cost > 0:
@@ -92,15 +119,23 @@ def build_report(
             (
                 c
                 for c in (
-                    pricer.cost(mid, cnt, previous.window.end) for mid, cnt in previous.by_model.items()
+                    _previous_cost(pricer, previous, mid, cnt, rates.get(mid))
+                    for mid, cnt in previous.by_model.items()
                 )
                 if c
             ),
             Decimal(0),
         )
 
-    callers = _callers(current, pricer, at)
-    daily = _daily(current, pricer, billed or {}, now, trend_days)
+    callers = _callers(current, rates)
+    daily = _daily(current, pricer, rates, billed or {}, now, trend_days)
+    for extra in (long_context, tiers):
+        for caller_line in callers:
+            if caller_line.caller in extra.by_caller and caller_line.cost_usd is not None:
+                caller_line.cost_usd += extra.by_caller[caller_line.caller]
+        for day_line in daily:
+            if day_line.day in extra.by_day and day_line.cost_usd is not None:
+                day_line.cost_usd += extra.by_day[day_line.day]
     month_to_date, projected = _month(daily, now) if current.daily else (None, None)
     if budget_usd is not None and projected is not None and projected > budget_usd:
         warnings.append(f"month-end projection ${projected:,.2f} exceeds the budget ${budget_usd:,.2f}")
@@ -109,7 +144,7 @@ def build_report(
     return Report(
         window=current.window,
         generated_at=now,
-        regions=list(regions),
+        regions=_regions(current, regions),
         source=current.source,
         totals=current.totals(),
         cost_usd=total_cost,
@@ -130,25 +165,50 @@ def build_report(
     )
 
 
-def _callers(current: Usage, pricer: Pricer, at: datetime) -> list[CallerLine]:
+def _regions(current: Usage, read: Sequence[str]) -> list[str]:
+    """The Regions the data came from (an archive can span several), those read first in their order;
+    the Regions read when there is no data."""
+    seen = current.regions()
+    if not seen:
+        return list(read)
+    return [r for r in read if r in seen] + [r for r in seen if r not in read]
+
+
+def _previous_cost(
+    pricer: Pricer, previous: Usage, model_id: str, counts: Counts, blended: UnitPrices | None
+) -> Decimal | None:
+    """The previous window's cost of one model: by its own calling Regions when known."""
+    if previous.by_region.get(model_id):
+        return price_model(pricer, model_id, previous.by_region[model_id], counts, previous.window.end).cost
+    if blended is not None:
+        return blended.cost(counts)
+    return pricer.cost(model_id, counts, previous.window.end)
+
+
+def _callers(current: Usage, rates: dict[str, UnitPrices | None]) -> list[CallerLine]:
     lines: dict[str, CallerLine] = {}
     for (caller, model_id), counts in current.by_caller.items():
         line = lines.setdefault(caller, CallerLine(caller=caller, counts=Counts(), cost_usd=None))
         line.counts.add(counts)
         if model_id not in line.models:
             line.models.append(model_id)
-        cost = pricer.cost(model_id, counts, at)
-        if cost is None:
+        unit = rates.get(model_id)
+        if unit is None:
             line.unpriced_invocations += counts.invocations
         else:
-            line.cost_usd = (line.cost_usd or Decimal(0)) + cost
+            line.cost_usd = (line.cost_usd or Decimal(0)) + unit.cost(counts)
     for line in lines.values():
         line.models.sort()
     return sorted(lines.values(), key=lambda c: (*_cost_key(c.cost_usd, c.counts), c.caller))
 
 
 def _daily(
-    current: Usage, pricer: Pricer, billed: dict[date, Decimal], now: datetime, trend_days: int
+    current: Usage,
+    pricer: Pricer,
+    rates: dict[str, UnitPrices | None],
+    billed: dict[date, Decimal],
+    now: datetime,
+    trend_days: int,
 ) -> list[DayLine]:
     """One line per UTC day, oldest first, covering the month so far and the last `trend_days` days."""
     if not current.daily:
@@ -163,7 +223,14 @@ def _daily(
         costs: list[Decimal | None] = []
         for model_id, c in per_model.items():
             counts.add(c)
-            costs.append(pricer.cost(model_id, c, datetime.combine(day, datetime.min.time(), UTC)))
+            # The window's Region mix prices each day; a model seen only on earlier days is priced as
+            # a call in the default Region.
+            unit = rates.get(model_id) if model_id in rates else None
+            costs.append(
+                unit.cost(c)
+                if unit is not None
+                else pricer.cost(model_id, c, datetime.combine(day, datetime.min.time(), UTC))
+            )
         cost = _priced_sum(costs) if costs else Decimal(0)
         # Cost Explorer's figure for today is incomplete: only completed days are set beside the estimate.
         lines.append(

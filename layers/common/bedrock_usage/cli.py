@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from bedrock_usage.model import Report, Window, iso
-from bedrock_usage.render import count, percent, usd
+from bedrock_usage.render import cache_effect, count, percent, usd
 
 DEFAULT_HOURS = 24.0
 TEXT_DAYS = 14  # the JSON has the whole month; a terminal shows two weeks
@@ -76,6 +76,21 @@ def _default_region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
+_PRICE_CACHE: dict[str, Any] = {
+    "metavar": "FILE|s3://BUCKET/KEY|off",
+    "default": None,
+    "help": "AWS Price List cache, refreshed daily (default $BEDROCK_USAGE_PRICE_CACHE, else "
+    "~/.cache/bedrock-usage/price-list.json; off: genai-prices only)",
+}
+
+
+def _price_cache(args: argparse.Namespace) -> str:
+    """--price-cache, else $BEDROCK_USAGE_PRICE_CACHE, else ~/.cache/bedrock-usage/price-list.json."""
+    from bedrock_usage.pricing.cache import CACHE_ENV, default_cli_path
+
+    return str(args.price_cache or os.environ.get(CACHE_ENV, "").strip() or default_cli_path())
+
+
 def build_parser(*, logging_status: Any = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="bedrock-usage", description="Amazon Bedrock usage and cost, from CloudWatch or log files."
@@ -108,11 +123,15 @@ def build_parser(*, logging_status: Any = None) -> argparse.ArgumentParser:
         "--prices", metavar="FILE|s3://...|ssm:/NAME", help="price override file (README: Prices)"
     )
     report.add_argument("--trend-days", type=int, default=14, help="days in the daily series (default 14)")
+    report.add_argument("--price-cache", **_PRICE_CACHE)
 
-    prices = sub.add_parser("prices", help="how model IDs resolve and what 1M tokens cost")
+    prices = sub.add_parser("prices", help="how model IDs resolve and what 1M tokens cost in a Region")
     prices.add_argument("model_ids", nargs="+", metavar="MODEL_ID")
     prices.add_argument("--prices", metavar="FILE|s3://...|ssm:/NAME", help="price override file")
-    prices.add_argument("--region", default=None, help="region for application inference profile look-ups")
+    prices.add_argument(
+        "--region", default=None, help="the calling Region whose rates apply (default: AWS_REGION)"
+    )
+    prices.add_argument("--price-cache", **_PRICE_CACHE)
     prices.add_argument("--format", choices=("text", "json"), default="text")
 
     status = sub.add_parser("logging-status", help="is Bedrock invocation logging on, and is it delivering?")
@@ -220,6 +239,7 @@ def _report(args: argparse.Namespace) -> int:
             budget_usd=args.budget,
             price_overrides=args.prices,
             trend_days=args.trend_days,
+            price_cache=_price_cache(args),
         )
     except ValueError as exc:
         _fail(str(exc))
@@ -286,7 +306,7 @@ def format_text(report: Report) -> str:
     if report.unpriced_invocations:
         out.append(f"  unpriced invocations {count(report.unpriced_invocations)} (not in the cost)")
     if report.cache_savings_usd:
-        out.append(f"  prompt caching saved {usd(report.cache_savings_usd)}")
+        out.append(f"  prompt caching       {cache_effect(report.cache_savings_usd)}")
     out.append(
         f"  errors               {count(t.client_errors)} client, {count(t.server_errors)} server"
         f" ({percent(t.error_rate)}); throttles {count(t.throttles)} ({percent(t.throttle_rate)})"
@@ -391,60 +411,11 @@ def format_text(report: Report) -> str:
 
 
 def _prices(args: argparse.Namespace) -> int:
-    import boto3
+    from bedrock_usage.pricing.show import show_prices
 
-    from bedrock_usage.price import Pricer
-
-    region = args.region or _default_region()
-    session = boto3.session.Session(region_name=region)
     _check_readable(args.prices, "--prices")
-    overrides = _load_prices(args.prices, session)
-    pricer = Pricer(overrides, bedrock=lambda r: session.client("bedrock", region_name=r or region))
-    now = datetime.now(UTC)
-    results = []
-    for model_id in args.model_ids:
-        quote = pricer.quote(model_id, now)
-        unit = quote.unit
-        results.append(
-            {
-                "model_id": model_id,
-                "kind": quote.resolution.kind,
-                "geo": quote.resolution.geo,
-                "resolved_model": quote.info.resolved_model,
-                "priced": quote.info.priced,
-                "source": quote.info.source,
-                "approximate": quote.info.approximate,
-                "note": quote.info.note,
-                "per_million_tokens_usd": None
-                if unit is None
-                else {
-                    "input": float(unit.input),
-                    "output": float(unit.output),
-                    "cache_read": float(unit.cache_read),
-                    "cache_write": float(unit.cache_write),
-                },
-            }
-        )
-    if args.format == "json":
-        print(json.dumps(results, indent=2))
-        return 0
-    for r in results:
-        print(r["model_id"])
-        geo = f", {r['geo']} profile" if r["geo"] else ""
-        print(f"  kind      {r['kind']}{geo}")
-        print(f"  resolves  {r['resolved_model'] or '(unresolved)'}")
-        p = r["per_million_tokens_usd"]
-        if p is None:
-            print("  price     unpriced")
-        else:
-            print(
-                f"  per 1M    input ${p['input']:g}, output ${p['output']:g}, "
-                f"cache read ${p['cache_read']:g}, cache write ${p['cache_write']:g}"
-            )
-        print(f"  source    {r['source']}" + (" (approximate)" if r["approximate"] else ""))
-        if r["note"]:
-            print(f"  note      {r['note']}")
-    return 0
+    region = args.region or _default_region()
+    return show_prices(args, region, _price_cache(args), load_overrides=_load_prices, fail=_fail)
 
 
 if __name__ == "__main__":

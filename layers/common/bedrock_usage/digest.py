@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .model import CallerLine, Counts, DayLine, ModelLine, Report
-from .render import environment, inline_css, percent, usd
+from .render import cache_effect, environment, inline_css, percent, usd
 
 GMAIL_CLIP_BYTES = 102 * 1024  # Gmail hides everything after ~102 KB of HTML behind "[Message clipped]"
 HTML_BUDGET = 96 * 1024  # what the digest allows itself: a margin for what SES adds (MIME headers, encoding)
@@ -247,13 +247,19 @@ def cache_view(report: Report, priced: list[ModelLine], top_n: int) -> dict[str,
             "read": compact(m.counts.cache_read_tokens),
             "write": compact(m.counts.cache_write_tokens),
             "hit": percent(rate(m.counts.cache_read_tokens, m.counts.total_input_tokens)),
-            "savings": usd(m.cache_savings_usd) if m.cache_savings_usd is not None else "-",
+            "savings": cache_effect(m.cache_savings_usd) or "-",
         }
         for m in report.models
         if m.counts.cache_read_tokens or m.counts.cache_write_tokens
     ]
+    net = report.cache_savings_usd
     return {
-        "savings": usd(report.cache_savings_usd) if report.cache_savings_usd is not None else None,
+        # A negative net (writes cost more than reads saved) is said in words, never as "saved $-0.04".
+        "savings": usd(abs(net)) if net is not None else None,
+        "savings_label": "more paid for cache writes than cache reads saved"
+        if net is not None and net < 0
+        else "saved by cache reads",
+        "effect": cache_effect(net),
         "read": compact(totals.cache_read_tokens),
         "write": compact(totals.cache_write_tokens),
         "hit": percent(rate(totals.cache_read_tokens, totals.total_input_tokens)),

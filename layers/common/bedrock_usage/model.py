@@ -111,9 +111,14 @@ class Latency:
     p90_ms: float | None = None
     p99_ms: float | None = None
     max_ms: float | None = None
+    first_byte_ms: float | None = None  # mean time to first byte of streamed calls, where the records say
 
     def to_dict(self) -> dict[str, float | None]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+LargeKey = tuple[str, str, str, date, bool, int]
+TierKey = tuple[str, str, str, date, bool, str]
 
 
 @dataclass
@@ -135,6 +140,16 @@ class Usage:
     latency: dict[str, Latency] = field(default_factory=dict)
     errors_by_code: dict[str, int] = field(default_factory=dict)
     daily: dict[date, dict[str, Counts]] = field(default_factory=dict)  # UTC day -> model_id -> counts
+    # model_id -> calling Region -> counts (the record's `region`, or the Region whose metrics were read).
+    # Prices differ by Region; empty when the collector could not tell.
+    by_region: dict[str, dict[str, Counts]] = field(default_factory=dict)
+    # Requests whose whole input (uncached + cache read + cache write) is at least LARGE_INPUT_FLOOR tokens,
+    # keyed (model_id, region, caller, UTC day, in the window?, total input tokens): long-context rates
+    # apply per request above a model's threshold, which aggregates cannot tell. Log files only.
+    large_requests: dict[LargeKey, Counts] = field(default_factory=dict)
+    # Calls that asked for the flex or priority service tier (the Converse body's serviceTier), keyed like
+    # large_requests with the tier in place of the input size. Log files with text delivery only.
+    service_tiers: dict[TierKey, Counts] = field(default_factory=dict)
     skipped_records: int = 0
     warnings: list[str] = field(default_factory=list)
     failures: list[SourceFailure] = field(default_factory=list)
@@ -147,6 +162,13 @@ class Usage:
 
     def day(self, day: date, model_id: str) -> Counts:
         return self.daily.setdefault(day, {}).setdefault(model_id, Counts())
+
+    def regional(self, model_id: str, region: str) -> Counts:
+        return self.by_region.setdefault(model_id, {}).setdefault(region, Counts())
+
+    def regions(self) -> list[str]:
+        """The calling Regions seen in the data, sorted (records without a region are left out)."""
+        return sorted({r for per_model in self.by_region.values() for r in per_model} - {"unknown"})
 
     def totals(self) -> Counts:
         total = Counts()
@@ -171,6 +193,13 @@ class Usage:
         for day, models in other.daily.items():
             for model_id, counts in models.items():
                 self.day(day, model_id).add(counts)
+        for model_id, regions in other.by_region.items():
+            for region, counts in regions.items():
+                self.regional(model_id, region).add(counts)
+        for key, counts in other.large_requests.items():
+            self.large_requests.setdefault(key, Counts()).add(counts)
+        for tier_key, counts in other.service_tiers.items():
+            self.service_tiers.setdefault(tier_key, Counts()).add(counts)
         self.skipped_records += other.skipped_records
         self.warnings.extend(other.warnings)
         self.failures.extend(other.failures)
@@ -184,9 +213,28 @@ class PriceInfo:
     model_id: str
     resolved_model: str | None  # the base model ID the price is for; None when unresolvable
     priced: bool
-    source: str  # "genai-prices 0.2.3", "override:<file>", "unpriced"
+    source: str  # "AWS Price List <date>", "genai-prices 0.2.3", "override:<file>", "unpriced"
     approximate: bool = False
     note: str | None = None  # why unpriced / approximate, in words
+    region: str | None = None  # the calling Region whose rates were used; None when not Region-specific
+
+
+@dataclass
+class RegionalCost:
+    """One Region's share of a model line: its usage, what it cost and where the rates came from."""
+
+    region: str
+    counts: Counts
+    cost_usd: Decimal | None
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "invocations": self.counts.invocations,
+            "cost_usd": money(self.cost_usd),
+            "price_source": self.source,
+        }
 
 
 def money(value: Decimal | None) -> float | None:
@@ -205,6 +253,7 @@ class ModelLine:
     latency: Latency | None = None
     cache_savings_usd: Decimal | None = None
     share: float | None = None  # of total priced cost, 0..1
+    by_region: list[RegionalCost] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -222,6 +271,8 @@ class ModelLine:
             "latency": self.latency.to_dict() if self.latency else None,
             "cache_savings_usd": money(self.cache_savings_usd),
             "share": self.share,
+            "price_region": self.price.region,
+            "by_region": [r.to_dict() for r in self.by_region],
         }
 
 

@@ -18,8 +18,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from bedrock_usage.analyze import build_report
 from bedrock_usage.collect.logfiles import collect_logfiles
-from bedrock_usage.model import Report, SourceFailure, Usage, Window
+from bedrock_usage.model import Counts, Report, SourceFailure, Usage, Window
 from bedrock_usage.price import PRICE_OVERRIDES_ENV, PriceOverrideError, Pricer, load_overrides
+from bedrock_usage.pricing.cache import Catalogue, store_from
+from bedrock_usage.pricing.price_list import PRICING_REGION
 
 # What a failing data source may raise. The report still goes out and names the failure.
 SOURCE_ERRORS = (ClientError, BotoCoreError, OSError, EOFError, ValueError)
@@ -42,6 +44,9 @@ class ReportSettings:
     # Logs Insights polling budget for the whole report, shared by the regions (ReportFunction's timeout is
     # 300 s, and the digest must still go out when Insights is slow).
     insights_timeout_s: float = 120
+    # Where the AWS Price List catalogue is cached: a file path or s3://bucket/key; None or "off": no
+    # Price List (genai-prices only).
+    price_cache: str | None = None
 
     def __post_init__(self) -> None:
         if not self.regions:
@@ -59,6 +64,13 @@ def daily_start(now: datetime, trend_days: int) -> datetime:
     """Midnight UTC of the earlier of the month's first day and `trend_days` days ago."""
     day = min(now.date().replace(day=1), now.date() - timedelta(days=trend_days - 1))
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def by_calling_region(usage: Usage, region: str) -> Usage:
+    """Metrics are published in the Region that received the call: file one Region's usage under it."""
+    if not usage.by_region:
+        usage.by_region = {model_id: {region: Counts().add(c)} for model_id, c in usage.by_model.items()}
+    return usage
 
 
 def _attempt(name: str, failures: list[SourceFailure], read: Callable[[], Usage]) -> Usage | None:
@@ -87,10 +99,10 @@ def run_report(
     home = settings.regions[0]
     clients: dict[tuple[str, str], Any] = {}
 
-    def client(service: str, region: str | None = None) -> Any:
+    def client(service: str, region: str | None = None, config: Config = CLIENT_CONFIG) -> Any:
         key = (service, region or home)
         if key not in clients:
-            clients[key] = session.client(service, region_name=key[1], config=CLIENT_CONFIG)  # type: ignore[call-overload]
+            clients[key] = session.client(service, region_name=key[1], config=config)  # type: ignore[call-overload]
         return clients[key]
 
     failures: list[SourceFailure] = []
@@ -134,7 +146,7 @@ def run_report(
                 ),
             )
             if got is not None:
-                current.merge(got)
+                current.merge(by_calling_region(got, region))
             # Only the previous window's totals are compared: no Logs Insights, no daily series, no
             # percentiles (queries cost money).
             prev = _attempt(
@@ -150,7 +162,11 @@ def run_report(
                     totals_only=True,
                 ),
             )
-            previous = previous.merge(prev) if prev is not None and previous is not None else None
+            previous = (
+                previous.merge(by_calling_region(prev, region))
+                if prev is not None and previous is not None
+                else None
+            )
 
     if previous is not None and previous.failures:
         # A partial previous window would make the change meaningless (e.g. +100% when one region failed).
@@ -179,7 +195,10 @@ def run_report(
             overrides = load_overrides(location, client=lambda service: client(service))
         except PriceOverrideError as exc:
             failures.append(SourceFailure("price-overrides", f"{exc}; list prices used instead"))
-    pricer = Pricer(overrides, bedrock=lambda region: client("bedrock", region))
+    catalogue = _catalogue(settings, client, generated, failures)
+    pricer = Pricer(
+        overrides, bedrock=lambda region: client("bedrock", region), catalogue=catalogue, default_region=home
+    )
 
     current.failures.extend(failures)
     report = build_report(
@@ -193,4 +212,27 @@ def run_report(
         trend_days=settings.trend_days,
     )
     report.generated_at = generated
+    if catalogue is not None:
+        catalogue.save()
+        report.warnings.extend(w for w in dict.fromkeys(catalogue.warnings) if w not in report.warnings)
     return report
+
+
+# The Price List is optional: few quick attempts, so that an unreachable endpoint costs seconds, not minutes.
+PRICING_CONFIG = Config(connect_timeout=5, read_timeout=20, retries={"mode": "standard", "max_attempts": 3})
+
+
+def _catalogue(
+    settings: ReportSettings, client: Callable[..., Any], now: datetime, failures: list[SourceFailure]
+) -> Catalogue | None:
+    if not settings.price_cache:
+        return None
+    try:
+        store = store_from(settings.price_cache, lambda service: client(service))
+    except ValueError as exc:
+        failures.append(SourceFailure("price-list", f"{exc}; list prices from genai-prices"))
+        return None
+    if store is None:
+        return None
+    session_client = client("pricing", PRICING_REGION, config=PRICING_CONFIG)
+    return Catalogue(store, pricing=lambda: session_client, now=now)

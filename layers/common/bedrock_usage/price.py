@@ -1,31 +1,54 @@
 """Resolve every Bedrock ModelId form to a base model and price its token usage.
 
-List prices come from the pinned `genai-prices` library; a user override file wins over it. A model
-that cannot be priced is reported with ``priced=False`` and a cost of None, never $0.
+Sources, in order: a user override (pricing/overrides.py); the AWS Price List rate of the calling Region
+(pricing/price_list.py, cached daily by pricing/cache.py); the pinned `genai-prices` library (US list
+prices). A model that cannot be priced is reported with ``priced=False`` and a cost of None, never $0.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import genai_prices
 from botocore.exceptions import BotoCoreError, ClientError
 from genai_prices import Usage as GenaiUsage
 from genai_prices import calc_price
+from genai_prices.data_snapshot import get_snapshot
 
 from bedrock_usage.model import Counts, PriceInfo
+from bedrock_usage.pricing.cache import Catalogue
+from bedrock_usage.pricing.overrides import (
+    PRICE_OVERRIDES_ENV,
+    PriceOverrideError,
+    PriceOverrides,
+    load_overrides,
+    overrides_from_env,
+)
+from bedrock_usage.pricing.price_list import SOURCE as PRICE_LIST_SOURCE
+from bedrock_usage.pricing.price_list import model_keys, token_rates
+from bedrock_usage.pricing.units import MILLION, UnitPrices
+
+__all__ = [
+    "LIBRARY_SOURCE",
+    "PRICE_OVERRIDES_ENV",
+    "PriceOverrideError",
+    "PriceOverrides",
+    "Pricer",
+    "Quote",
+    "Resolution",
+    "UnitPrices",
+    "load_overrides",
+    "overrides_from_env",
+    "parse_model_id",
+]
 
 LIBRARY_SOURCE = f"genai-prices {genai_prices.__version__}"
-PRICE_OVERRIDES_ENV = "BEDROCK_USAGE_PRICE_OVERRIDES"
-MILLION = Decimal(1_000_000)
 
 # Cross-region profile prefixes; `us-gov` must be tried before `us` (REFERENCE.md 13.6).
 GEO_PREFIXES = ("global", "us-gov", "us", "eu", "apac", "jp", "au", "ca", "in")
@@ -47,35 +70,6 @@ class Resolution:
     geo: str | None = None  # global, us, eu, ...; None for a base ID (in-region)
     profile_id: str | None = None  # the ID with its ARN stripped (system or application profile)
     note: str | None = None
-
-
-@dataclass(frozen=True)
-class UnitPrices:
-    """USD per 1M tokens. `input` is the uncached input price."""
-
-    input: Decimal
-    output: Decimal
-    cache_read: Decimal
-    cache_write: Decimal
-
-    def cost(self, counts: Counts) -> Decimal:
-        return (
-            counts.input_tokens * self.input
-            + counts.output_tokens * self.output
-            + counts.cache_read_tokens * self.cache_read
-            + counts.cache_write_tokens * self.cache_write
-        ) / MILLION
-
-    def cache_savings(self, counts: Counts) -> Decimal:
-        """Net effect of prompt caching: reads priced below input, minus the premium paid on writes."""
-        saved = counts.cache_read_tokens * (self.input - self.cache_read)
-        premium = counts.cache_write_tokens * (self.cache_write - self.input)
-        return (saved - premium) / MILLION
-
-    def scaled(self, factor: Decimal) -> UnitPrices:
-        return UnitPrices(
-            self.input * factor, self.output * factor, self.cache_read * factor, self.cache_write * factor
-        )
 
 
 @dataclass(frozen=True)
@@ -198,109 +192,6 @@ def resolve_application_profile(res: Resolution, bedrock: Any) -> Resolution:
 
 
 # ---------------------------------------------------------------------------------------------
-# Overrides
-
-
-class PriceOverrideError(ValueError):
-    """The override file could not be read or is not in the documented format."""
-
-
-@dataclass(frozen=True)
-class PriceOverrides:
-    """User prices that win over the library: per ModelId (any form), and a discount on library prices."""
-
-    where: str
-    models: dict[str, tuple[UnitPrices, str | None]]
-    discount_percent: Decimal = Decimal(0)
-
-    @classmethod
-    def parse(cls, document: Any, where: str) -> PriceOverrides:
-        if not isinstance(document, dict):
-            raise PriceOverrideError(f"price overrides {where}: expected a JSON object")
-        unknown = set(document) - {"models", "discount_percent", "comment"}
-        if unknown:
-            raise PriceOverrideError(f"price overrides {where}: unknown keys {sorted(unknown)}")
-        models: dict[str, tuple[UnitPrices, str | None]] = {}
-        entries = document.get("models", {})
-        if not isinstance(entries, dict):
-            raise PriceOverrideError(f"price overrides {where}: 'models' must be an object")
-        for key, entry in entries.items():
-            if not isinstance(entry, dict) or "input" not in entry or "output" not in entry:
-                raise PriceOverrideError(f"price overrides {where}: {key!r} needs 'input' and 'output'")
-            extra = set(entry) - {"input", "output", "cache_read", "cache_write", "note"}
-            if extra:
-                raise PriceOverrideError(f"price overrides {where}: {key!r} has unknown keys {sorted(extra)}")
-            inp = _price(entry["input"], where, key)
-            unit = UnitPrices(
-                input=inp,
-                output=_price(entry["output"], where, key),
-                cache_read=_price(entry["cache_read"], where, key) if "cache_read" in entry else inp,
-                cache_write=_price(entry["cache_write"], where, key) if "cache_write" in entry else inp,
-            )
-            models[key.strip()] = (unit, entry.get("note"))
-        discount = _price(document.get("discount_percent", 0), where, "discount_percent")
-        if discount >= 100:
-            raise PriceOverrideError(f"price overrides {where}: discount_percent must be below 100")
-        return cls(where=where, models=models, discount_percent=discount)
-
-
-def _price(value: Any, where: str, key: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise PriceOverrideError(f"price overrides {where}: {key!r}: {value!r} is not a number")
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation as exc:
-        raise PriceOverrideError(f"price overrides {where}: {key!r}: {value!r} is not a number") from exc
-    if not amount.is_finite() or amount < 0:
-        raise PriceOverrideError(f"price overrides {where}: {key!r}: {value!r} must be >= 0")
-    return amount
-
-
-def load_overrides(
-    location: str, *, s3: Any = None, ssm: Any = None, client: Callable[[str], Any] | None = None
-) -> PriceOverrides:
-    """Read overrides from inline JSON, a file path, `s3://bucket/key` or `ssm:/parameter-name`.
-
-    `client(service)` creates the S3/SSM client lazily when none is passed.
-    """
-    location = location.strip()
-    try:
-        if location.startswith("{"):
-            return PriceOverrides.parse(json.loads(location), "inline")
-        if location.startswith("s3://"):
-            bucket, _, key = location[5:].partition("/")
-            if not bucket or not key:
-                raise PriceOverrideError(f"price overrides: {location!r} is not s3://bucket/key")
-            s3 = s3 or (client or _default_client)("s3")
-            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-            return PriceOverrides.parse(json.loads(body), location)
-        if location.startswith("ssm:"):
-            name = location[4:]
-            ssm = ssm or (client or _default_client)("ssm")
-            value = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
-            return PriceOverrides.parse(json.loads(value), location)
-        return PriceOverrides.parse(json.loads(Path(location).read_text(encoding="utf-8")), location)
-    except json.JSONDecodeError as exc:
-        raise PriceOverrideError(f"price overrides {location}: not valid JSON ({exc})") from exc
-    except OSError as exc:
-        raise PriceOverrideError(f"price overrides {location}: cannot read ({exc.strerror or exc})") from exc
-    except (ClientError, BotoCoreError) as exc:
-        raise PriceOverrideError(f"price overrides {location}: {exc}") from exc
-
-
-def _default_client(service: str) -> Any:
-    import boto3
-
-    return boto3.client(service)  # type: ignore[call-overload]
-
-
-def overrides_from_env(**kwargs: Any) -> PriceOverrides | None:
-    """The override named by $BEDROCK_USAGE_PRICE_OVERRIDES (location or inline JSON), if set."""
-    location = os.environ.get(PRICE_OVERRIDES_ENV, "").strip()
-    return load_overrides(location, **kwargs) if location else None
-
-
-# ---------------------------------------------------------------------------------------------
 # Library prices
 
 
@@ -331,6 +222,18 @@ def library_unit_prices(model_ref: str, at: datetime) -> tuple[UnitPrices, bool]
     ), tiered
 
 
+@cache
+def genai_name(base_model: str) -> str | None:
+    """genai-prices' display name for a Bedrock base model ('Nova Lite'), to match Price List names."""
+    for provider in get_snapshot().providers:
+        if provider.id != "aws":
+            continue
+        for model in provider.models:
+            if (model.id == base_model or model.id.endswith("." + base_model)) and model.name:
+                return str(model.name)
+    return None
+
+
 # ---------------------------------------------------------------------------------------------
 # The pricer
 
@@ -343,11 +246,19 @@ class Pricer:
         overrides: PriceOverrides | None = None,
         *,
         bedrock: Callable[[str | None], Any] | None = None,
+        catalogue: Catalogue | None = None,
+        default_region: str | None = None,
     ) -> None:
-        """`bedrock(region)` returns a Bedrock control-plane client (region None: the default one)."""
+        """`bedrock(region)` returns a Bedrock control-plane client (region None: the default one).
+
+        With a `catalogue`, a call's price is the AWS Price List rate of its calling Region (`region`, else
+        `default_region`); genai-prices is the fallback for a model the Price List does not list there.
+        """
         self.overrides = overrides
         self._bedrock = bedrock
-        self._quotes: dict[tuple[str, date], Quote] = {}
+        self.catalogue = catalogue
+        self.default_region = default_region
+        self._quotes: dict[tuple[str, date, str | None], Quote] = {}
 
     def resolve(self, model_id: str) -> Resolution:
         res = parse_model_id(model_id)
@@ -363,11 +274,13 @@ class Pricer:
             )
         return resolve_application_profile(res, self._bedrock(_region_of(model_id)))
 
-    def quote(self, model_id: str, at: datetime | None = None) -> Quote:
+    def quote(self, model_id: str, at: datetime | None = None, region: str | None = None) -> Quote:
+        """The price decision for a call to `model_id` made in `region` (None or "unknown": the default)."""
         moment = (at or datetime.now(UTC)).astimezone(UTC)
-        key = (model_id, moment.date())
+        calling = region if region and region != "unknown" else self.default_region
+        key = (model_id, moment.date(), calling)
         if key not in self._quotes:
-            self._quotes[key] = self._decide(model_id, moment)
+            self._quotes[key] = self._decide(model_id, moment, calling)
         return self._quotes[key]
 
     def info(self, model_id: str, at: datetime | None = None) -> PriceInfo:
@@ -390,8 +303,52 @@ class Pricer:
                 return self.overrides.models[k]
         return None
 
-    def _decide(self, model_id: str, at: datetime) -> Quote:
+    def _decide(self, model_id: str, at: datetime, region: str | None = None) -> Quote:
         res = self.resolve(model_id)
+        quote = self._decide_base(res, model_id, at, region)
+        if quote.info.region is None and region and quote.unit is not None and quote.info.priced:
+            info = quote.info
+            quote = Quote(
+                PriceInfo(
+                    info.model_id, info.resolved_model, True, info.source, info.approximate, info.note, region
+                ),
+                quote.unit,
+                res,
+            )
+        return quote
+
+    def listed(self, model_id: str, region: str | None) -> dict[str, Decimal] | None:
+        """Every Price List rate for the model in the calling Region (slot -> USD per 1M), if listed."""
+        calling = region if region and region != "unknown" else self.default_region
+        res = self.resolve(model_id)
+        if self.catalogue is None or calling is None or res.base_model is None:
+            return None
+        rates = self.catalogue.region(calling)
+        found = rates.lookup(model_keys(res.base_model, genai_name(res.base_model))) if rates else None
+        return found[1] if found else None
+
+    def _from_price_list(self, res: Resolution, model_id: str, region: str | None) -> Quote | None:
+        if self.catalogue is None or region is None or res.base_model is None:
+            return None
+        rates = self.catalogue.region(region)
+        found = rates.lookup(model_keys(res.base_model, genai_name(res.base_model))) if rates else None
+        decided = token_rates(found[1], res.geo) if found else None
+        if rates is None or decided is None:
+            return None
+        per_million, notes = decided
+        unit = UnitPrices(
+            per_million["input"], per_million["output"], per_million["cache_read"], per_million["cache_write"]
+        )
+        source = f"{PRICE_LIST_SOURCE} {rates.fetched_at:%Y-%m-%d}"
+        if self.overrides is not None and self.overrides.discount_percent:
+            unit = unit.scaled((100 - self.overrides.discount_percent) / 100)
+            source = f"{source} -{self.overrides.discount_percent}% (override:{self.overrides.where})"
+        if res.note:
+            notes.insert(0, res.note)
+        info = PriceInfo(model_id, res.base_model, True, source, note="; ".join(notes) or None, region=region)
+        return Quote(info, unit, res)
+
+    def _decide_base(self, res: Resolution, model_id: str, at: datetime, region: str | None) -> Quote:
         override = self._override(res)
         if override is not None:
             prices, note = override
@@ -402,8 +359,13 @@ class Pricer:
             return Quote(info, prices, res)
         if res.base_model is None:
             return Quote(PriceInfo(model_id, None, False, "unpriced", note=res.note), None, res)
+        listed = self._from_price_list(res, model_id, region)
+        if listed is not None:
+            return listed
 
         notes = [res.note] if res.note else []
+        if self.catalogue is not None and region is not None:
+            notes.append(f"not in the AWS Price List for {region}; US list price from genai-prices")
         approximate = False
         ref = f"{res.geo}.{res.base_model}" if res.geo else res.base_model
         unit: UnitPrices | None
@@ -427,7 +389,10 @@ class Pricer:
                 PriceInfo(model_id, res.base_model, False, "unpriced", note="; ".join(notes)), None, res
             )
         if tiered:
-            notes.append("long-context tier prices not applied (usage is priced at the base tier)")
+            notes.append(
+                "long-context rates apply per request: applied to requests seen in log files, "
+                "not to CloudWatch metric totals"
+            )
         source = LIBRARY_SOURCE
         if self.overrides is not None and self.overrides.discount_percent:
             unit = unit.scaled((100 - self.overrides.discount_percent) / 100)

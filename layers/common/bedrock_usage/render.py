@@ -10,15 +10,34 @@ import css_inline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+TINY = Decimal("0.0001")
+
 
 def usd(value: Decimal | float | None, places: int = 2) -> str:
-    """'$1,234.56'; amounts under a cent keep enough digits to not read as zero; None -> 'unpriced'."""
+    """'$1,234.56'; under a cent keeps 4 decimals, under $0.0001 reads '< $0.0001' (priced, not zero);
+    negative amounts read '-$0.04'; None -> 'unpriced'."""
     if value is None:
         return "unpriced"
     amount = Decimal(str(value))
-    if amount != 0 and abs(amount) < Decimal("0.01"):
+    if -TINY < amount < 0:
+        return f"> -${TINY}"
+    if amount < 0:
+        return "-" + usd(-amount, places)
+    if 0 < amount < TINY:
+        return f"< ${TINY}"
+    if amount != 0 and amount < Decimal("0.01"):
         return f"${amount:.4f}"
     return f"${amount:,.{places}f}"
+
+
+def cache_effect(value: Decimal | float | None) -> str | None:
+    """Prompt caching's net effect in words: 'saved $1.20', or 'cost $0.04 more than it saved'."""
+    if value is None:
+        return None
+    amount = Decimal(str(value))
+    if amount < 0:
+        return f"cost {usd(-amount)} more than it saved"
+    return f"saved {usd(amount)}"
 
 
 def count(value: int | float | None) -> str:
@@ -50,7 +69,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(usd=usd, count=count, percent=percent, wbr=wbr)
+    env.filters.update(usd=usd, count=count, percent=percent, wbr=wbr, cache_effect=cache_effect)
     return env
 
 

@@ -17,12 +17,14 @@ from __future__ import annotations
 import logging
 import os
 import re
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any, Protocol
 
 from .deliver import SEND_CLIENT_CONFIG
@@ -174,6 +176,9 @@ class ReportConfig:
     dashboard_name: str | None = None
     idempotency_table: str | None = None
     top_n: int = 10
+    # AWS Price List cache: PRICE_CACHE (file path, s3://bucket/key or "off"); by default a file in the
+    # function's /tmp, so a warm container fetches the Price List at most once a day.
+    price_cache: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ReportConfig:
@@ -249,6 +254,8 @@ class ReportConfig:
             # deliberate, so it is not deduplicated.
             idempotency_table=None if get("AWS_SAM_LOCAL") == "true" else get("IDEMPOTENCY_TABLE"),
             top_n=top_n,
+            price_cache=get("PRICE_CACHE")
+            or str(Path(tempfile.gettempdir()) / "bedrock-usage" / "prices.json"),
         )
 
 
@@ -302,6 +309,7 @@ def pipeline_report(
         cost_explorer=config.cost_explorer,
         budget_usd=config.budget_usd,
         price_overrides=config.price_overrides,
+        price_cache=config.price_cache,
     )
     return run_report(window, settings, session=session, now=now, sleep=sleep)
 

@@ -18,8 +18,19 @@ keys, not to look-alikes inside the bodies:
   The record's counts are the last keys of its input object, so nothing of the request body follows them.
 - `outputTokenCount`: the LAST match in the message. It is the last key of the output object, and what
   follows the output (requestMetadata, inferenceRegion, ...) has only string values, which `(\\d+)` skips.
-`identity.arn`, `modelId` and `errorCode` come before both bodies, so they are always among the
-discovered fields and are used as such.
+
+`identity.arn` and `errorCode` are read the same way. Records captured in 2026 put `identity` after
+`output`, and the place of `errorCode` is not documented (REFERENCE.md §14.1), so either can fall past
+the 200th field. The query uses the discovered field when there is one, else the LAST `"identity":{"arn":`
+or `"errorCode":` after the start of the input or output section. What follows the record's own keys at
+the top level (inferenceRegion, requestMetadata) holds only strings, so no `"identity":{` can follow it;
+`errorCode` must also come right after a closed object or one of the record's top-level string keys, which
+keeps out a caller's `requestMetadata` entry of that name. A body with such keys *after* the record's own
+would be misread; none of the shapes Bedrock logs has one. `modelId` comes before both bodies and is
+always discovered.
+
+Rows: StartQuery's `limit` is capped at the maximum that the bundled botocore model allows (100,000 in
+botocore 1.43), not at the 10,000 of older models; when a result reaches it, the report says rows were cut.
 """
 
 from __future__ import annotations
@@ -28,8 +39,10 @@ import logging
 import time
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
+import botocore.session
 from botocore.exceptions import ClientError
 
 from bedrock_usage.errors import error_kind
@@ -38,11 +51,35 @@ from bedrock_usage.model import Counts, Usage, Window
 logger = logging.getLogger(__name__)
 
 SOURCE = "logs-insights"
-RESULT_LIMIT = 10_000  # StartQuery/GetQueryResults return at most 10,000 rows
+FALLBACK_LIMIT = 10_000  # what every botocore model since Logs Insights began allows
+
+
+@cache
+def bundled_result_limit() -> int:
+    """The largest StartQuery `limit` that the bundled botocore model accepts."""
+    try:
+        model = botocore.session.get_session().get_service_model("logs")
+        shape = model.operation_model("StartQuery").input_shape
+        if shape is None:
+            return FALLBACK_LIMIT
+        member = shape.members["limit"]
+        return int(member.metadata.get("max", FALLBACK_LIMIT))
+    except (KeyError, ValueError, botocore.exceptions.BotoCoreError):
+        return FALLBACK_LIMIT
+
+
+RESULT_LIMIT = bundled_result_limit()
 NO_ERROR = "-"
 UNKNOWN = "unknown"
 
 _OUTPUT_SECTION = r'[\s\S]*?"output"\s*:\s*\{\s*"outputContentType"'
+_AFTER_A_SECTION = r'^[\s\S]*"(?:input|output)"\s*:\s*\{[\s\S]*'
+# The record's own errorCode follows a closed object (output, identity) or one of the record's top-level
+# strings; a caller's requestMetadata entry named errorCode follows `{` or another caller key, never these.
+_AFTER_A_TOP_LEVEL_VALUE = (
+    r'(?:\}|"(?:region|inferenceRegion|requestId|operation|modelId|timestamp|accountId|schemaVersion'
+    r'|schemaType)"\s*:\s*"[^"]*")\s*,\s*'
+)
 
 
 def _input_field(key: str, name: str) -> str:
@@ -56,8 +93,12 @@ QUERY = "\n".join(
         "| " + _input_field("cacheReadInputTokenCount", "rxCacheRead"),
         "| " + _input_field("cacheWriteInputTokenCount", "rxCacheWrite"),
         r'| parse @message /^[\s\S]*"outputTokenCount"\s*:\s*(?<rxOutput>\d+)/',
-        f'| fields coalesce(identity.arn, "{UNKNOWN}") as caller, coalesce(modelId, "{UNKNOWN}") as model,'
-        f' coalesce(errorCode, "{NO_ERROR}") as error_code,'
+        rf'| parse @message /{_AFTER_A_SECTION}"identity"\s*:\s*\{{\s*"arn"\s*:\s*"(?<rxArn>[^"]+)"/',
+        rf"| parse @message /{_AFTER_A_SECTION}{_AFTER_A_TOP_LEVEL_VALUE}"
+        r'"errorCode"\s*:\s*"(?<rxError>[^"]+)"/',
+        f'| fields coalesce(identity.arn, rxArn, "{UNKNOWN}") as caller,'
+        f' coalesce(modelId, "{UNKNOWN}") as model,'
+        f' coalesce(errorCode, rxError, "{NO_ERROR}") as error_code,'
         " coalesce(input.inputTokenCount, rxInput, 0) as in_tokens,"
         " coalesce(output.outputTokenCount, rxOutput, 0) as out_tokens,"
         " coalesce(input.cacheReadInputTokenCount, rxCacheRead, 0) as cache_read,"
@@ -108,8 +149,8 @@ def collect_insights(
         _add_row(usage, {cell["field"]: cell.get("value", "") for cell in row})
     if len(rows) >= RESULT_LIMIT:
         usage.warnings.append(
-            f"Logs Insights returned its maximum of {RESULT_LIMIT:,} (caller, model, error) rows; "
-            "per-caller figures are incomplete - shorten the window"
+            f"Logs Insights rows were cut: the query returned its maximum of {RESULT_LIMIT:,} "
+            "(caller, model, error) rows, so per-caller figures are incomplete - shorten the window"
         )
     stats = response.get("statistics", {})
     logger.info(

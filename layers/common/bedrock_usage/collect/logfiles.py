@@ -21,7 +21,7 @@ from typing import IO, Any
 from botocore.exceptions import ClientError
 
 from bedrock_usage.errors import error_kind
-from bedrock_usage.model import Counts, Latency, Usage, Window
+from bedrock_usage.model import Counts, LargeKey, Latency, TierKey, Usage, Window
 
 SOURCE = "log-files"
 SUFFIXES = (".json.gz", ".jsonl.gz", ".json", ".jsonl")
@@ -29,6 +29,10 @@ SUFFIXES = (".json.gz", ".jsonl.gz", ".json", ".jsonl")
 HOUR_SLACK = timedelta(hours=1)
 MAX_SAMPLES = 5
 LIST_PAGE_SIZE = 1000  # ListObjectsV2's maximum
+# The lowest input size at which any Bedrock model's long-context rate starts (genai-prices 0.2.3 lists
+# tiers from 100,000 tokens); larger requests are kept apart so each can be priced at its own tier.
+LARGE_INPUT_FLOOR = 100_000
+STREAM_METRICS = "amazon-bedrock-invocationMetrics"
 
 _HOUR_RE = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})/(\d{2})(?=/)")
 _DATA_RE = re.compile(r"(?:^|/)\d{2}/data/")  # large request/response bodies and media, not records
@@ -86,6 +90,10 @@ class _Aggregator:
         self.models: dict[str, list[int]] = {}
         self.callers: dict[tuple[str, str], list[int]] = {}
         self.daily: dict[tuple[date, str], list[int]] = {}
+        self.regional: dict[tuple[str, str], list[int]] = {}
+        self.large: dict[LargeKey, list[int]] = {}
+        self.tiers: dict[TierKey, list[int]] = {}
+        self.first_byte: dict[str, list[float]] = {}  # model_id -> [sum ms, count]
         self.samples: list[str] = []
         self.records = 0
 
@@ -151,17 +159,32 @@ class _Aggregator:
                 vec[5] = 1
         self.records += 1
         _bump(self.daily, (moment.date(), model_id), vec)
-        if moment < self.window.start:
-            return  # only for the daily series
-        _bump(self.models, model_id, vec)
         identity = rec.get("identity")
         caller = identity.get("arn") if isinstance(identity, dict) else None
-        _bump(self.callers, (caller if isinstance(caller, str) and caller else "unknown", model_id), vec)
+        caller = caller if isinstance(caller, str) and caller else "unknown"
+        region = rec.get("region")
+        region = region if isinstance(region, str) and region else "unknown"
+        in_window = moment >= self.window.start
+        total_input = vec[1] + vec[3] + vec[4]
+        if total_input >= LARGE_INPUT_FLOOR:
+            _bump(self.large, (model_id, region, caller, moment.date(), in_window, total_input), vec)
+        tier = _service_tier(inp, out)
+        if tier is not None:
+            _bump(self.tiers, (model_id, region, caller, moment.date(), in_window, tier), vec)
+        if not in_window:
+            return  # only for the daily series
+        _bump(self.models, model_id, vec)
+        _bump(self.callers, (caller, model_id), vec)
+        _bump(self.regional, (model_id, region), vec)
         if code:
             self.usage.errors_by_code[code] = self.usage.errors_by_code.get(code, 0) + 1
-        latency = _latency_ms(out)
+        latency, first_byte = _latency_ms(out)
         if latency is not None:
             self.latency.setdefault(model_id, _LatencyHistogram()).add(latency)
+        if first_byte is not None:
+            acc = self.first_byte.setdefault(model_id, [0.0, 0])
+            acc[0] += first_byte
+            acc[1] += 1
 
     def finish(self) -> Usage:
         for model_id, vec in self.models.items():
@@ -170,8 +193,16 @@ class _Aggregator:
             self.usage.by_caller[key] = Counts(*vec)
         for (day, model_id), vec in self.daily.items():
             self.usage.daily.setdefault(day, {})[model_id] = Counts(*vec)
+        for (model_id, region), vec in self.regional.items():
+            self.usage.by_region.setdefault(model_id, {})[region] = Counts(*vec)
+        for size_key, vec in self.large.items():
+            self.usage.large_requests[size_key] = Counts(*vec)
+        for tier_key, vec in self.tiers.items():
+            self.usage.service_tiers[tier_key] = Counts(*vec)
         for model_id, hist in self.latency.items():
             self.usage.latency[model_id] = hist.summary()
+        for model_id, (total, n) in self.first_byte.items():
+            self.usage.latency.setdefault(model_id, Latency()).first_byte_ms = round(total / n, 1)
         if self.usage.skipped_records:
             self.usage.warnings.append(
                 f"{self.usage.skipped_records} malformed log record(s) skipped; first: "
@@ -198,24 +229,59 @@ def _tokens(part: dict[str, Any], name: str) -> int:
     return int(value)
 
 
-def _latency_ms(out: dict[str, Any]) -> float | None:
-    """Converse bodies carry metrics.latencyMs; streamed bodies carry it in the last chunk's metadata."""
+def _latency_ms(out: dict[str, Any]) -> tuple[float | None, float | None]:
+    """(latency, time to first byte) in ms from the response body, each None where it says nothing.
+
+    Converse bodies carry `metrics.latencyMs`; ConverseStream's last chunk carries `metadata.metrics`;
+    InvokeModelWithResponseStream's last chunk carries `amazon-bedrock-invocationMetrics` with
+    `invocationLatency` and `firstByteLatency` (the only record kind that gives time to first byte).
+    """
     body = out.get("outputBodyJson")
     if isinstance(body, dict):
         metrics = body.get("metrics")
         if isinstance(metrics, dict):
-            return _number(metrics.get("latencyMs"))
-    elif isinstance(body, list):
+            return _number(metrics.get("latencyMs")), None
+        return _stream_metrics(body)
+    if isinstance(body, list):
         for chunk in reversed(body):
-            if isinstance(chunk, dict):
-                meta = chunk.get("metadata")
-                if isinstance(meta, dict) and isinstance(meta.get("metrics"), dict):
-                    return _number(meta["metrics"].get("latencyMs"))
+            if not isinstance(chunk, dict):
+                continue
+            meta = chunk.get("metadata")
+            if isinstance(meta, dict) and isinstance(meta.get("metrics"), dict):
+                return _number(meta["metrics"].get("latencyMs")), None
+            found = _stream_metrics(chunk)
+            if found != (None, None):
+                return found
+    return None, None
+
+
+def _service_tier(inp: dict[str, Any], out: dict[str, Any]) -> str | None:
+    """'flex' or 'priority' when the Converse request (or its response) names that service tier.
+
+    Converse carries `serviceTier: {type}` in the request and response bodies (botocore bedrock-runtime);
+    InvokeModel sends it as a header, which the log does not keep: such calls count as standard.
+    """
+    for body in (inp.get("inputBodyJson"), out.get("outputBodyJson")):
+        if isinstance(body, dict):
+            tier = body.get("serviceTier")
+            name = tier.get("type") if isinstance(tier, dict) else tier
+            if name in ("flex", "priority"):
+                return str(name)
     return None
 
 
+def _stream_metrics(chunk: dict[str, Any]) -> tuple[float | None, float | None]:
+    metrics = chunk.get(STREAM_METRICS)
+    if not isinstance(metrics, dict):
+        return None, None
+    return _number(metrics.get("invocationLatency")), _number(metrics.get("firstByteLatency"))
+
+
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) and number >= 0 else None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""AWS's own prices for Bedrock: the Price List catalogue (`price_list`) and its daily cache (`cache`)."""
