@@ -128,11 +128,16 @@ def check_s3_objects(ctx: Context) -> Check:
     s3 = ctx.client("s3")
     base = log_prefix(ctx)
     newest = None
-    for days_back in (0, 1):  # today's and yesterday's folders (UTC) hold anything under 24 h old
-        day = (ctx.now - timedelta(days=days_back)).astimezone(UTC)
-        newest = _newest(s3, bucket, f"{base}{day:%Y/%m/%d}/")
-        if newest:
-            break
+    try:
+        for days_back in (0, 1):  # today's and yesterday's folders (UTC) hold anything under 24 h old
+            day = (ctx.now - timedelta(days=days_back)).astimezone(UTC)
+            newest = _newest(s3, bucket, f"{base}{day:%Y/%m/%d}/")
+            if newest:
+                break
+    except ClientError as exc:
+        if error_code(exc) == "NoSuchBucket":
+            return Check("2b", name, FAIL, f"bucket {bucket} does not exist", "update the stack")
+        raise
     if newest is None:
         anything = s3.list_objects_v2(Bucket=bucket, MaxKeys=5).get("Contents", [])
         keys = [item["Key"] for item in anything if not item["Key"].startswith(base)]
