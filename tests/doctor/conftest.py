@@ -24,6 +24,7 @@ ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/BedrockCloudWatchLoggingRole"
 SENDER = "bedrock-usage@example.com"
 RECIPIENT = "finops@example.com"
 ROUTER = "bedrock-usage-AlarmRouterFunction-abc123"
+ROUTER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{ROUTER}"
 REPORT = "bedrock-usage-ReportFunction-def456"
 
 
@@ -131,7 +132,7 @@ def add_subscriptions(world: World, *, router: bool = True, email: bool = True) 
         sns.subscribe(
             TopicArn=topic,
             Protocol="lambda",
-            Endpoint=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{ROUTER}",
+            Endpoint=ROUTER_ARN,
         )
     if email:
         sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="oncall@example.com")
