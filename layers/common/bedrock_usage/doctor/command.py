@@ -40,7 +40,7 @@ CHECKS: tuple[tuple[str, str, CheckFn], ...] = (
     ("6", "Alert topic subscriptions", delivery_checks.check_topic),
     ("7a", "Alarm states", metric_checks.check_alarm_states),
     ("7b", "Alarm graphs", metric_checks.check_alarm_graphs),
-    ("8a", "Cost Explorer", cost_checks.check_cost_explorer),
+    ("8a", cost_checks.CE_CHECK_NAME, cost_checks.check_cost_explorer),
     ("8b", "Budget", cost_checks.check_budget),
     ("9", "Report function's last run", metric_checks.check_report_run),
 )

@@ -13,11 +13,12 @@ from bedrock_usage.collect.costexplorer import MARKETPLACE_SUFFIX, is_bedrock_se
 from bedrock_usage.doctor.core import FAIL, PASS, SKIP, WARN, Check, Context, describe_error, error_code
 
 CE_REQUEST_USD = Decimal("0.01")  # each GetCostAndUsage request (each page) costs $0.01 (REFERENCE §14.1)
+CE_CHECK_NAME = f"Cost Explorer (one request, ${CE_REQUEST_USD})"
 
 
 def check_cost_explorer(ctx: Context) -> Check:
     """8a. One GetCostAndUsage request for yesterday, grouped by service ($0.01)."""
-    name = f"Cost Explorer (one request, ${CE_REQUEST_USD})"
+    name = CE_CHECK_NAME
     today = ctx.now.date()
     try:
         page = ctx.client("ce").get_cost_and_usage(

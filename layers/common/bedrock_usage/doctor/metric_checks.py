@@ -146,7 +146,10 @@ def check_alarm_graphs(ctx: Context) -> list[Check]:
         if alarm is None:
             rows.append(Check("7b", f"Graph of {item['AlarmName']}", WARN, "its metrics could not be read"))
             continue
-        rows += guarded("7b", f"Graph of {alarm.name}", partial(_graph, cloudwatch, alarm), ctx)
+        row = guarded("7b", f"Graph of {alarm.name}", partial(_graph, cloudwatch, alarm), ctx)[0]
+        if row.status == SKIP:  # no such API here, or not allowed: the same for every alarm
+            return [Check("7b", "Alarm graphs", SKIP, row.seen, row.fix)]
+        rows.append(row)
     return rows or [Check("7b", "Alarm graphs", SKIP, "the stack lists no metric alarms")]
 
 
