@@ -22,7 +22,6 @@ ACCESS_DENIED = frozenset(
         "UnauthorizedOperation",
         "AuthorizationError",
         "AuthorizationErrorException",
-        "UnrecognizedClientException",
     }
 )
 # Error codes that mean the API is not there (an older partition, a Region without it, an emulator).
