@@ -157,3 +157,12 @@ def test_cli_fails_when_logging_is_off(world: World, capsys: pytest.CaptureFixtu
     assert cli.main(["doctor", "--stack", "bum"]) == 1
     text = capsys.readouterr().out
     assert "FAIL  1 Bedrock logging configuration" in text
+
+
+def test_cli_without_a_region_exits_2(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("AWS_REGION")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    assert cli.main(["doctor"]) == 2
+    assert "cannot read stack bedrock-usage-monitor" in capsys.readouterr().out

@@ -113,11 +113,12 @@ def run(
         def client(service: str, region_name: str | None = None) -> Any:
             return session.client(service, region_name=region_name)  # type: ignore[call-overload]
 
-    cloudformation = client("cloudformation", region_name=args.region)
-    region = cloudformation.meta.region_name
+    region = args.region or "(no Region configured)"
     try:
+        cloudformation = client("cloudformation", region_name=args.region)
+        region = cloudformation.meta.region_name
         stack = read_stack(cloudformation, args.stack)
-    except (ClientError, BotoCoreError) as exc:
+    except (ClientError, BotoCoreError) as exc:  # no such stack, no credentials, no Region
         detail = describe_error(exc) if isinstance(exc, ClientError) else str(exc)
         print_(f"bedrock-usage doctor: cannot read stack {args.stack} in {region}: {detail}")
         return 2
