@@ -137,6 +137,8 @@ def build_parser(*, logging_status: Any = None) -> argparse.ArgumentParser:
     status = sub.add_parser("logging-status", help="is Bedrock invocation logging on, and is it delivering?")
     if logging_status is not None:
         logging_status.add_arguments(status)
+    doctor = sub.add_parser("doctor", help="check a deployed stack: logging, delivery, email, alarms, cost")
+    importlib.import_module("bedrock_usage.doctor").add_arguments(doctor)
     return parser
 
 
@@ -154,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(args)
         if args.command == "prices":
             return _prices(args)
+        if args.command == "doctor":
+            return int(importlib.import_module("bedrock_usage.doctor").run(args))
         return int(logging_status.run(args))
     except BrokenPipeError:  # `bedrock-usage report | head`
         return 0
