@@ -216,12 +216,22 @@ def test_test_digest_goes_out_by_ses(world: World) -> None:
 
 def test_test_digest_without_ses_falls_back_to_the_topic(world: World) -> None:
     world.parameters["SenderEmail"] = ""
+    add_subscriptions(world, router=False, email=True)  # a person on the topic (moto confirms email at once)
     url = _topic_queue(world)
     row = only(world.run(checks.send_test_digest))
     assert row.status == WARN
     assert "no SenderEmail configured" in row.seen
     (body,) = _received(world, url)
     assert "TEST from bedrock-usage doctor --send-test" in body
+
+
+def test_test_digest_that_no_person_would_receive_fails(world: World) -> None:
+    world.parameters["SenderEmail"] = ""
+    url = _topic_queue(world)  # only a queue on the topic: no email subscription, so no person
+    row = only(world.run(checks.send_test_digest))
+    assert row.status == FAIL
+    assert "no confirmed email subscription" in row.seen
+    assert _received(world, url) == []  # not published at all
 
 
 def test_test_digest_refused_fails(world: World) -> None:

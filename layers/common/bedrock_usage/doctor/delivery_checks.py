@@ -11,8 +11,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from bedrock_usage.deliver import publish_text
 from bedrock_usage.digest import Digest
+from bedrock_usage.digest_delivery import POSSIBLY_DELIVERED, UNDELIVERED, deliver_digest
 from bedrock_usage.doctor.core import FAIL, PASS, SKIP, WARN, Check, Context, describe_error, error_code
-from bedrock_usage.report_job import deliver_digest, parse_recipients
+from bedrock_usage.report_job import parse_recipients
 
 TEST_ALARM = "Bedrock-DoctorTest"
 PENDING = "PendingConfirmation"
@@ -237,6 +238,12 @@ def send_test_digest(ctx: Context) -> Check:
     except (ClientError, BotoCoreError) as exc:
         detail = describe_error(exc) if isinstance(exc, ClientError) else str(exc)
         return Check("S1", name, FAIL, f"not delivered: {detail}", "see checks 5 and 6")
+    if delivery.status == UNDELIVERED:
+        return Check("S1", name, FAIL, f"not delivered: {delivery.reason}", "see checks 5 and 6")
+    if delivery.status == POSSIBLY_DELIVERED:
+        return Check(
+            "S1", name, WARN, f"possibly delivered: {delivery.reason}", "look in the recipients' inbox"
+        )
     if delivery.channel == "ses":
         return Check(
             "S1", name, PASS, f"sent by SES to {', '.join(delivery.recipients)} ({delivery.message_id})"
