@@ -9,12 +9,14 @@ from typing import Any
 import boto3
 import pytest
 from bedrock_usage import logging_config as lc
+from bedrock_usage.logging_setup_settings import HandlerSettings
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
 from tests.conftest import REGION, load_event
 from tests.logging_setup.conftest import BUCKET, FOREIGN_CONFIG, LOG_GROUP, REQUIRED_PROPERTIES, ROLE_ARN
 
+TEAM_A_ROLE = "TeamABedrockLogging"  # FOREIGN_CONFIG's role
 EVENT_PROPERTIES = load_event("cfn-create.json")["ResourceProperties"]
 REQUIRED = REQUIRED_PROPERTIES
 
@@ -261,7 +263,13 @@ def test_when_the_previous_destinations_are_gone_delete_turns_logging_off_and_ke
     bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
     clock = FakeClock()
     timing = lc.Timing(deadline=clock.now + 200, clock=clock, sleep=clock.sleep, restore_budget=30)
-    lc.apply(bedrock, store, replace(props, take_over=True), physical_id="id-1", timing=timing)
+    lc.apply(
+        bedrock,
+        store,
+        replace(props, take_over=True, previous_role_name=TEAM_A_ROLE),
+        physical_id="id-1",
+        timing=timing,
+    )
 
     def reject_previous(params: dict[str, Any], **_: Any) -> Any:
         if (
@@ -308,7 +316,7 @@ def test_update_that_finds_a_foreign_configuration_leaves_it_and_succeeds(bedroc
 def test_taking_over_again_on_update_keeps_the_newer_foreign_configuration_to_put_back(
     bedrock: Any, ssm: Any
 ) -> None:
-    props = replace(lc.parse_properties(REQUIRED), take_over=True)
+    props = replace(lc.parse_properties(REQUIRED), take_over=True, previous_role_name=TEAM_A_ROLE)
     store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")
     clock = FakeClock()
     timing = lc.Timing(deadline=clock.now + 100, clock=clock, sleep=clock.sleep)
@@ -325,7 +333,7 @@ def test_taking_over_again_on_update_keeps_the_newer_foreign_configuration_to_pu
 def test_delete_whose_restore_is_denied_turns_logging_off_and_keeps_the_copy(bedrock: Any, ssm: Any) -> None:
     """TakeOverExistingLogging turned off before the delete removes the PassRole the restore needs: the
     AccessDeniedException is injected with a `before-call` hook (moto never denies)."""
-    props = replace(lc.parse_properties(REQUIRED), take_over=True)
+    props = replace(lc.parse_properties(REQUIRED), take_over=True, previous_role_name=TEAM_A_ROLE)
     store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")
     bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
     clock = FakeClock()
@@ -365,25 +373,23 @@ def test_delete_for_a_resource_id_that_is_not_the_live_one_changes_nothing(bedro
 
 
 def test_settings_default_for_a_real_deploy_and_reject_nonsense() -> None:
-    settings = lc.HandlerSettings.from_env({})
+    settings = HandlerSettings.from_env({})
     assert settings.reserve_seconds == 20
     assert settings.log_level == "INFO"
 
-    custom = lc.HandlerSettings.from_env(
-        {"PUT_RETRY_INITIAL_SECONDS": "0.5", "POWERTOOLS_LOG_LEVEL": "debug"}
-    )
+    custom = HandlerSettings.from_env({"PUT_RETRY_INITIAL_SECONDS": "0.5", "POWERTOOLS_LOG_LEVEL": "debug"})
     assert custom.retry.initial_delay == 0.5
     assert custom.log_level == "DEBUG"
 
     with pytest.raises(lc.LoggingSetupError, match="RESPONSE_RESERVE_SECONDS"):
-        lc.HandlerSettings.from_env({"RESPONSE_RESERVE_SECONDS": "soon"})
+        HandlerSettings.from_env({"RESPONSE_RESERVE_SECONDS": "soon"})
     with pytest.raises(lc.LoggingSetupError, match="POWERTOOLS_LOG_LEVEL"):
-        lc.HandlerSettings.from_env({"POWERTOOLS_LOG_LEVEL": "LOUD"})
+        HandlerSettings.from_env({"POWERTOOLS_LOG_LEVEL": "LOUD"})
 
 
 def test_timing_keeps_the_reserve_back_from_the_remaining_time() -> None:
     clock = FakeClock()
-    timing = lc.HandlerSettings(reserve_seconds=20).timing(300_000, clock=clock)
+    timing = HandlerSettings(reserve_seconds=20).timing(300_000, clock=clock)
 
     assert timing.deadline == clock.now + 280
 
@@ -394,7 +400,7 @@ def test_when_bedrock_reads_back_something_else_create_fails_and_puts_the_previo
     """Bedrock dropping the S3 destination on read-back is emulated by an `after-call` hook that edits
     the parsed Get response once ours has been Put (moto echoes whatever was Put)."""
     bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
-    props = replace(lc.parse_properties(REQUIRED), take_over=True)
+    props = replace(lc.parse_properties(REQUIRED), take_over=True, previous_role_name=TEAM_A_ROLE)
     store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")
     ours_put = {"done": False}
 
