@@ -55,7 +55,7 @@ class HandlerSettings:
             raise LoggingSetupError(
                 f"Environment variable POWERTOOLS_LOG_LEVEL is not a log level: {level[:40]!r}"
             )
-        return cls(
+        settings = cls(
             log_level=level,
             reserve_seconds=number("RESPONSE_RESERVE_SECONDS", cls.reserve_seconds),
             retry=RetryPolicy(
@@ -74,6 +74,17 @@ class HandlerSettings:
             sdk_max_attempts=int(number("SDK_MAX_ATTEMPTS", cls.sdk_max_attempts, 1, 10)),
             delete_log_flush_seconds=number("DELETE_LOG_FLUSH_SECONDS", cls.delete_log_flush_seconds, 0, 60),
         )
+        # The guard must leave time for one attempt to reach CloudFormation, and the work must stop first.
+        if settings.guard_seconds < settings.answer.end_margin + settings.answer.attempt_timeout:
+            raise LoggingSetupError(
+                "Environment variable RESPONSE_GUARD_SECONDS must be at least "
+                f"RESPONSE_ATTEMPT_TIMEOUT_SECONDS + {settings.answer.end_margin:g}"
+            )
+        if settings.reserve_seconds < settings.guard_seconds:
+            raise LoggingSetupError(
+                "Environment variable RESPONSE_RESERVE_SECONDS must be at least RESPONSE_GUARD_SECONDS"
+            )
+        return settings
 
     def sdk_config(self) -> Config:
         """botocore settings for the Bedrock and SSM clients: throttling and 5xx retried a few times."""
