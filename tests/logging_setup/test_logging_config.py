@@ -425,3 +425,215 @@ def test_when_bedrock_reads_back_something_else_create_fails_and_puts_the_previo
     plain = boto3.client("bedrock", region_name=REGION)
     assert lc.canonical(lc.get_config(plain)) == lc.canonical(FOREIGN_CONFIG)
     assert store.load() is None
+
+
+# --- faults: unreadable answers, transient errors, lost state, take-over scope ---------------------------
+
+
+class RawBody:
+    """The `raw` of a botocore AWSResponse: the body bytes as the HTTP layer would stream them."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self.body
+
+
+def answer_get_with(bedrock: Any, body: bytes) -> None:
+    """Make this client's Get receive `body` with HTTP 200, as if from the wire (registered first, so it
+    runs before moto's own `before-send` handler); botocore still parses it with the service model."""
+
+    def send(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 200, {"content-type": "application/json"}, RawBody(body))
+
+    bedrock.meta.events.register_first("before-send.bedrock.GetModelInvocationLoggingConfiguration", send)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html><body>Service Unavailable</body></html>",
+        b"[]",
+        b'{"loggingConfig": "on"}',
+        b'{"loggingConfig": {"cloudWatchConfig": {"logGroupName": "/team-a/bedrock"}}}',
+        b'{"loggingConfig": {"s3Config": {"bucketName": 7}}}',
+        b'{"loggingConfig": {"s3Config": {"bucketName": "b"}, "textDataDeliveryEnabled": "yes"}}',
+    ],
+    ids=["html", "array", "string-config", "no-role", "numeric-bucket", "string-flag"],
+)
+def test_an_unreadable_200_is_refused_not_read_as_logging_off(bedrock: Any, body: bytes) -> None:
+    """botocore parses a non-JSON body as an empty response, which is what "logging off" looks like."""
+    answer_get_with(bedrock, body)
+
+    with pytest.raises(lc.UnreadableConfig, match="nothing was changed"):
+        lc.get_config(bedrock)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"", None),
+        (b"{}", None),
+        (b'{"loggingConfig": null}', None),
+        (json.dumps({"loggingConfig": FOREIGN_CONFIG}).encode(), FOREIGN_CONFIG),
+    ],
+    ids=["empty", "empty-object", "null-config", "foreign"],
+)
+def test_well_formed_answers_are_read(bedrock: Any, body: bytes, expected: dict[str, Any] | None) -> None:
+    answer_get_with(bedrock, body)
+
+    assert lc.canonical(lc.get_config(bedrock)) == lc.canonical(expected)
+
+
+def test_create_on_an_unreadable_answer_changes_nothing_and_saves_nothing(bedrock: Any, ssm: Any) -> None:
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
+    reader = boto3.client("bedrock", region_name=REGION)
+    answer_get_with(bedrock, b"<html>proxy error</html>")
+    store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")
+    clock = FakeClock()
+    timing = lc.Timing(deadline=clock.now + 100, clock=clock, sleep=clock.sleep)
+
+    with pytest.raises(lc.UnreadableConfig, match="a body that is not JSON"):
+        lc.apply(bedrock, store, lc.parse_properties(REQUIRED), physical_id="id-1", timing=timing)
+
+    assert lc.canonical(lc.get_config(reader)) == lc.canonical(FOREIGN_CONFIG)
+    assert store.load() is None
+
+
+@pytest.mark.parametrize(
+    ("code", "status"), [("ThrottlingException", 429), ("InternalServerException", 500), ("Unknown", 503)]
+)
+def test_a_restore_that_may_pass_later_fails_the_delete_and_changes_nothing(
+    bedrock: Any, ssm: Any, code: str, status: int
+) -> None:
+    """The error is injected with a `before-call` hook (moto never throttles); before the fix the delete
+    turned logging off and answered SUCCESS, losing the other team's setting until someone restored it."""
+    props = replace(lc.parse_properties(REQUIRED), take_over=True, previous_role_name=TEAM_A_ROLE)
+    store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
+    clock = FakeClock()
+    timing = lc.Timing(deadline=clock.now + 200, clock=clock, sleep=clock.sleep)
+    lc.apply(bedrock, store, props, physical_id="id-1", timing=timing)
+    ours = lc.canonical(lc.get_config(bedrock))
+
+    def fail(**_: Any) -> Any:
+        return AWSResponse("https://bedrock", status, {}, None), {"Error": {"Code": code, "Message": "later"}}
+
+    bedrock.meta.events.register("before-call.bedrock.PutModelInvocationLoggingConfiguration", fail)
+
+    with pytest.raises(lc.TransientError, match=f"{code}.*delete the stack again"):
+        lc.remove(bedrock, store, props, physical_id="id-1", timing=timing)
+
+    assert lc.canonical(lc.get_config(bedrock)) == ours
+    saved = store.load()
+    assert saved is not None
+    assert saved.previous == FOREIGN_CONFIG
+
+
+def test_lost_state_removes_a_setting_on_any_of_our_destinations_and_leaves_others(
+    bedrock: Any, ssm: Any
+) -> None:
+    props = lc.parse_properties(REQUIRED)
+    store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")  # empty: state lost
+    timing = lc.Timing(deadline=FakeClock().now + 100)
+    team_role = FOREIGN_CONFIG["cloudWatchConfig"]["roleArn"]
+    ours_by = {
+        "role": {"cloudWatchConfig": {"logGroupName": "/team-a/bedrock", "roleArn": ROLE_ARN}},
+        "log group": {"cloudWatchConfig": {"logGroupName": LOG_GROUP, "roleArn": team_role}},
+        "bucket": {"s3Config": {"bucketName": BUCKET, "keyPrefix": "elsewhere/"}},
+        "large-data bucket": {
+            "cloudWatchConfig": {
+                "logGroupName": "/team-a/bedrock",
+                "roleArn": team_role,
+                "largeDataDeliveryS3Config": {"bucketName": BUCKET},
+            }
+        },
+    }
+    for what, config in ours_by.items():
+        bedrock.put_model_invocation_logging_configuration(loggingConfig=config)
+
+        result = lc.remove(bedrock, store, props, physical_id="id-1", timing=timing)
+
+        assert (result.action, lc.get_config(bedrock)) == ("deleted", None), what
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
+
+    result = lc.remove(bedrock, store, props, physical_id="id-1", timing=timing)
+
+    assert result.action == "not-set"
+    assert lc.canonical(lc.get_config(bedrock)) == lc.canonical(FOREIGN_CONFIG)
+
+
+@pytest.mark.parametrize(
+    ("role", "named", "problem"),
+    [
+        (f"arn:aws:iam::123456789012:role/{TEAM_A_ROLE}", TEAM_A_ROLE, ""),
+        (f"arn:aws:iam::123456789012:role/{TEAM_A_ROLE}", "", f"PreviousLoggingRoleName={TEAM_A_ROLE}"),
+        (
+            f"arn:aws:iam::123456789012:role/{TEAM_A_ROLE}",
+            "OtherRole",
+            f"PreviousLoggingRoleName={TEAM_A_ROLE}",
+        ),
+        ("arn:aws:iam::123456789012:role/teams/a/Logging", "teams/a/Logging", ""),
+        (f"arn:aws:iam::210987654321:role/{TEAM_A_ROLE}", TEAM_A_ROLE, "another account"),
+        (ROLE_ARN, "", ""),  # the stack's own role: always passable
+        (None, "", ""),  # S3 only: no role to pass
+    ],
+)
+def test_take_over_only_of_a_configuration_whose_role_the_stack_may_pass_back(
+    role: str | None, named: str, problem: str
+) -> None:
+    live: dict[str, Any] = {"s3Config": {"bucketName": "team-a-bedrock-logs"}}
+    if role:
+        live["cloudWatchConfig"] = {"logGroupName": "/team-a/bedrock", "roleArn": role}
+    props = replace(lc.parse_properties(REQUIRED), take_over=True, previous_role_name=named)
+
+    reason = lc.take_over_problem(live, props)
+
+    assert (problem in reason) if problem else reason == ""
+    assert len(reason) <= lc.REASON_MAX
+
+
+def test_previous_role_name_must_be_a_role_name() -> None:
+    for bad in ["*", "role/*", f"arn:aws:iam::123456789012:role/{TEAM_A_ROLE}", "a b"]:
+        with pytest.raises(lc.PropertyError, match="PreviousLoggingRoleName"):
+            lc.parse_properties({**REQUIRED, "PreviousLoggingRoleName": bad})
+
+
+def test_settings_for_the_answer_and_the_sdk_come_from_the_environment() -> None:
+    settings = HandlerSettings.from_env(
+        {
+            "RESPONSE_GUARD_SECONDS": "12",
+            "RESPONSE_ATTEMPT_TIMEOUT_SECONDS": "2",
+            "RESPONSE_MAX_ATTEMPTS": "3",
+            "SDK_READ_TIMEOUT_SECONDS": "7",
+            "SDK_MAX_ATTEMPTS": "2",
+            "DELETE_LOG_FLUSH_SECONDS": "1",
+        }
+    )
+
+    assert (settings.guard_seconds, settings.answer.attempt_timeout, settings.answer.max_attempts) == (
+        12,
+        2,
+        3,
+    )
+    config = settings.sdk_config()
+    assert config.read_timeout == 7
+    assert config.retries == {"mode": "standard", "total_max_attempts": 2}
+    assert settings.delete_log_flush_seconds == 1
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"RESPONSE_GUARD_SECONDS": "nan"}, "RESPONSE_GUARD_SECONDS"),
+        ({"SDK_MAX_ATTEMPTS": "0"}, "SDK_MAX_ATTEMPTS"),
+        ({"RESPONSE_GUARD_SECONDS": "1", "RESPONSE_ATTEMPT_TIMEOUT_SECONDS": "5"}, "RESPONSE_GUARD_SECONDS"),
+        ({"RESPONSE_RESERVE_SECONDS": "5", "RESPONSE_GUARD_SECONDS": "10"}, "RESPONSE_RESERVE_SECONDS"),
+    ],
+)
+def test_settings_that_would_leave_no_time_to_answer_are_rejected(
+    environ: dict[str, str], named: str
+) -> None:
+    with pytest.raises(lc.LoggingSetupError, match=named):
+        HandlerSettings.from_env(environ)
