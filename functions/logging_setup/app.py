@@ -48,8 +48,8 @@ def create_or_update(event: dict[str, Any], context: Any, physical_id: str) -> d
     result = lc.apply(bedrock, store, props, physical_id=physical_id, timing=timing, old_props=old_props)
     if not result.applied:
         logger.warning(
-            "logging configuration NOT applied: someone else's configuration is live and "
-            "TakeOverExistingLogging is false; it was left as it is",
+            "logging configuration NOT applied: someone else's configuration is live and may not be "
+            "taken over (TakeOverExistingLogging, PreviousLoggingRoleName); it was left as it is",
             extra={"request": event["RequestType"]},
         )
     else:

@@ -637,3 +637,21 @@ def test_settings_that_would_leave_no_time_to_answer_are_rejected(
 ) -> None:
     with pytest.raises(lc.LoggingSetupError, match=named):
         HandlerSettings.from_env(environ)
+
+
+def test_an_update_that_may_not_take_over_leaves_the_foreign_setting_and_succeeds(
+    bedrock: Any, ssm: Any
+) -> None:
+    """Taking over on Update with the role not named: refusing would also refuse the rollback Update
+    (same properties) and strand the stack in UPDATE_ROLLBACK_FAILED."""
+    props = replace(lc.parse_properties(REQUIRED), take_over=True)
+    store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")
+    clock = FakeClock()
+    timing = lc.Timing(deadline=clock.now + 100, clock=clock, sleep=clock.sleep)
+    lc.apply(bedrock, store, props, physical_id="id-1", timing=timing)
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)  # someone else, later
+
+    result = lc.apply(bedrock, store, props, physical_id="id-1", timing=timing, old_props=props)
+
+    assert result.applied is False
+    assert lc.canonical(lc.get_config(bedrock)) == lc.canonical(FOREIGN_CONFIG)

@@ -465,11 +465,13 @@ def apply(
     if old_props is not None:
         ours.append(old_props.logging_config())
     foreign = live is not None and not any(same_destinations(live, mine) for mine in ours)
-    if foreign and props.take_over and take_over_problem(live, props):
-        raise LoggingSetupError(take_over_problem(live, props))
-    if foreign and not props.take_over:
+    # Taking over is allowed, and only of a configuration the stack could put back on delete.
+    refusal = (
+        "" if not foreign else take_over_problem(live, props) if props.take_over else refusal_reason(live)
+    )
+    if refusal:
         if old_props is None:
-            raise LoggingSetupError(refusal_reason(live))
+            raise LoggingSetupError(refusal)
         # An Update (or the rollback CloudFormation sends after a failed one) that finds someone else's
         # configuration leaves it alone and succeeds: refusing here would also refuse the rollback and
         # leave the stack in UPDATE_ROLLBACK_FAILED. Delete then leaves that configuration alone too.
