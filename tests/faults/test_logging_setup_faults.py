@@ -87,13 +87,15 @@ def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
         yield World(handler, bedrock, boto3.client("ssm", region_name=REGION), cert_file, key_file)
         boto3.DEFAULT_SESSION = None
     bedrock.close()
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     summary = (
         f"{TALLY.summary()}; ResponseURL never accepting: {len(URL_NEVER_ACCEPTS)} cases, attempts bounded"
     )
-    if reporter is not None:
-        reporter.write_line("")
-        reporter.write_line(summary)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # teardown output is captured otherwise
+            reporter.write_line("")
+            reporter.write_line(summary)
     out = Path(__file__).resolve().parents[2] / "build" / "faults"
     out.mkdir(parents=True, exist_ok=True)
     (out / "logging_setup.txt").write_text(summary + "\n" + "\n".join(TALLY.rows) + "\n")
