@@ -18,6 +18,18 @@ from scripts.response_url import Received, ResponseUrlServer, self_signed_certif
 from tests.conftest import ACCOUNT_ID, REGION, FakeLambdaContext, load_event, load_handler_module
 
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/BedrockCloudWatchLoggingRole"
+# Test-sized timings for LoggingSetupFunction (its environment variables; template.yaml has the real ones).
+TEST_SETTINGS = {
+    "DELETE_LOG_FLUSH_SECONDS": "0",
+    "PUT_RETRY_INITIAL_SECONDS": "0.05",
+    "PUT_RETRY_MAX_SECONDS": "0.2",
+    "RESPONSE_RESERVE_SECONDS": "1.5",
+    "RESPONSE_GUARD_SECONDS": "1.0",
+    "RESPONSE_ATTEMPT_TIMEOUT_SECONDS": "0.3",
+    "RESPONSE_BACKOFF_SECONDS": "0.05",
+    "SDK_READ_TIMEOUT_SECONDS": "0.5",
+    "SDK_MAX_ATTEMPTS": "2",
+}
 BUCKET = f"bedrock-logs-{ACCOUNT_ID}"
 LOG_GROUP = "/aws/bedrock/modelinvocations"
 REQUIRED_PROPERTIES = {"LogGroupName": LOG_GROUP, "RoleArn": ROLE_ARN, "BucketName": BUCKET}
@@ -56,7 +68,7 @@ def cfn_endpoint(
     tls_certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[CloudFormationEndpoint]:
     cert_file, key_file = tls_certificate
-    # crhelper builds ssl.create_default_context(), which loads the CA file named by SSL_CERT_FILE.
+    # The responder builds ssl.create_default_context(), which loads the CA file named by SSL_CERT_FILE.
     monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
     endpoint = CloudFormationEndpoint(cert_file, key_file)
     yield endpoint
@@ -120,10 +132,8 @@ def bedrock_error(aws: None) -> ErrorInjector:
 def handler(aws: None, cfn_endpoint: CloudFormationEndpoint, monkeypatch: pytest.MonkeyPatch) -> Any:
     """functions/logging_setup/app.py, imported inside moto, with test-sized timings."""
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "INFO")
-    monkeypatch.setenv("CRHELPER_SLEEP_ON_DELETE_SECONDS", "0")
-    monkeypatch.setenv("PUT_RETRY_INITIAL_SECONDS", "0.05")
-    monkeypatch.setenv("PUT_RETRY_MAX_SECONDS", "0.2")
-    monkeypatch.setenv("RESPONSE_RESERVE_SECONDS", "1.5")
+    for name, value in TEST_SETTINGS.items():
+        monkeypatch.setenv(name, value)
     return load_handler_module("logging_setup")
 
 

@@ -1,5 +1,5 @@
-"""LoggingSetupFunction run as Lambda runs it (crhelper, real-shaped events), answering over HTTPS to
-a local stand-in for CloudFormation's pre-signed ResponseURL; the account's logging setting is moto's."""
+"""LoggingSetupFunction run as Lambda runs it (real-shaped events), answering over HTTPS to a local
+stand-in for CloudFormation's pre-signed ResponseURL; the account's logging setting is moto's."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ import boto3
 from bedrock_usage import logging_config as lc
 
 from tests.conftest import ACCOUNT_ID, FakeLambdaContext, load_event, load_handler_module
-from tests.logging_setup.conftest import BUCKET, FOREIGN_CONFIG, LOG_GROUP, ROLE_ARN, ErrorInjector, Invoker
+from tests.logging_setup.conftest import (
+    BUCKET,
+    FOREIGN_CONFIG,
+    LOG_GROUP,
+    ROLE_ARN,
+    CountdownContext,
+    ErrorInjector,
+    Invoker,
+)
 
 PHYSICAL_ID = "BedrockInvocationLogging-us-east-1"
 STACK_ID = load_event("cfn-create.json")["StackId"]
@@ -160,7 +168,7 @@ def test_given_foreign_logging_and_take_over_when_created_then_replaced_and_rest
     invoke: Invoker, bedrock: Any, ssm: Any
 ) -> None:
     bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
-    take_over = {"TakeOverExistingLogging": "true"}
+    take_over = {"TakeOverExistingLogging": "true", "PreviousLoggingRoleName": "TeamABedrockLogging"}
 
     created = assert_answer(invoke("cfn-create.json", properties=take_over), "SUCCESS")
     assert created["Data"]["TookOverExistingLogging"] == "true"
@@ -238,8 +246,8 @@ def test_given_put_keeps_failing_validation_when_created_then_failed_before_the_
     invoke: Invoker, bedrock_error: ErrorInjector, bedrock: Any, ssm: Any
 ) -> None:
     """Validation failures are injected (moto accepts any Put); the function has 4 s left and keeps
-    1.5 s back (RESPONSE_RESERVE_SECONDS), so the retries stop at about 2.5 s, well before crhelper's
-    own timeout answer at 3.5 s."""
+    1.5 s back (RESPONSE_RESERVE_SECONDS), so the retries stop at about 2.5 s, before the guard's own
+    timeout answer at 3 s (RESPONSE_GUARD_SECONDS 1.0)."""
     counter = bedrock_error(
         "PutModelInvocationLoggingConfiguration",
         "ValidationException",
@@ -262,27 +270,30 @@ def test_given_put_keeps_failing_validation_when_created_then_failed_before_the_
     assert_answer(invoke("cfn-delete.json", PhysicalResourceId=body["PhysicalResourceId"]), "SUCCESS")
 
 
-def test_given_a_hanging_aws_call_when_time_runs_out_then_crhelper_still_answers(
+def test_given_a_hanging_aws_call_when_time_runs_out_then_the_guard_answers_failed_once(
     handler: Any, cfn_endpoint: Any, aws: None
 ) -> None:
-    """crhelper's timer answers FAILED 0.5 s before the Lambda timeout even if our code has not returned.
-
-    The hang is a botocore `before-call` hook that sleeps (moto answers at once). In Lambda the process
-    is frozen at the timeout; here the code carries on afterwards, so only the first answer counts."""
+    """The guard answers FAILED RESPONSE_GUARD_SECONDS (1 s here) before the Lambda timeout if the work has
+    not returned. The hang is a botocore `before-call` hook that sleeps (moto answers at once). In Lambda the
+    process is frozen at the timeout; here the work finishes afterwards and must not answer a second time."""
 
     def slow(**_: Any) -> None:
-        time.sleep(1.2)
+        time.sleep(2.5)
 
     assert boto3.DEFAULT_SESSION is not None
     boto3.DEFAULT_SESSION.events.register("before-call.bedrock.GetModelInvocationLoggingConfiguration", slow)
     event = load_event("cfn-create.json")
     event["ResponseURL"] = cfn_endpoint.url_for(event["RequestId"])
+    started = time.monotonic()
 
-    handler.lambda_handler(event, FakeLambdaContext(remaining_ms=1000))
+    result = handler.lambda_handler(event, CountdownContext(2000))
 
-    first = cfn_endpoint.received[0].body
-    assert first["Status"] == "FAILED"
-    assert first["Reason"] == "Execution timed out"
+    (only,) = cfn_endpoint.received
+    assert only.body["Status"] == "FAILED"
+    assert only.body["Reason"].startswith("LoggingSetupFunction ran out of time")
+    assert only.body["PhysicalResourceId"] == PHYSICAL_ID
+    assert result["AnsweredBy"] == "timeout guard"
+    assert time.monotonic() - started >= 2.5  # the late work finished, and sent nothing
 
 
 def test_given_a_bad_flag_failed_the_create_when_rolled_back_then_delete_still_succeeds(
@@ -297,7 +308,7 @@ def test_given_a_bad_flag_failed_the_create_when_rolled_back_then_delete_still_s
     assert live(bedrock) is None
 
 
-def test_given_a_broken_function_setting_then_cloudformation_still_gets_failed_with_the_reason(
+def test_given_a_broken_function_setting_then_create_fails_with_the_reason_and_a_stable_id(
     aws: None, cfn_endpoint: Any, monkeypatch: Any
 ) -> None:
     monkeypatch.setenv("RESPONSE_RESERVE_SECONDS", "soon")
@@ -310,3 +321,95 @@ def test_given_a_broken_function_setting_then_cloudformation_still_gets_failed_w
     (received,) = cfn_endpoint.received
     assert received.body["Status"] == "FAILED"
     assert "RESPONSE_RESERVE_SECONDS" in received.body["Reason"]
+    # An empty ID would make CloudFormation's rollback Delete fail too (crhelper sent "").
+    assert received.body["PhysicalResourceId"] == PHYSICAL_ID
+
+
+def test_given_a_setting_broken_after_create_when_deleted_then_the_delete_still_undoes_and_succeeds(
+    handler: Any, invoke: Invoker, bedrock: Any, ssm: Any, cfn_endpoint: Any, monkeypatch: Any
+) -> None:
+    """A stack update broke an environment variable; the stack delete must not be blocked by it, and must
+    still put back what was there before."""
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
+    take_over = {"TakeOverExistingLogging": "true", "PreviousLoggingRoleName": "TeamABedrockLogging"}
+    assert_answer(invoke("cfn-create.json", properties=take_over), "SUCCESS")
+    monkeypatch.setenv("PUT_RETRY_MAX_SECONDS", "-1")
+    broken = Invoker(load_handler_module("logging_setup"), cfn_endpoint)
+
+    body = assert_answer(broken("cfn-delete.json", properties=take_over), "SUCCESS")
+
+    assert body["PhysicalResourceId"] == PHYSICAL_ID
+    assert live(bedrock) == lc.canonical(FOREIGN_CONFIG)
+    assert saved_state(ssm) is None
+
+
+def test_given_take_over_without_the_previous_role_named_when_created_then_refused_naming_it(
+    invoke: Invoker, bedrock: Any, ssm: Any
+) -> None:
+    """The function may pass only the role PreviousLoggingRoleName names: taking over a configuration it
+    could not put back would lose it on stack delete."""
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
+
+    body = assert_answer(invoke("cfn-create.json", properties={"TakeOverExistingLogging": "true"}), "FAILED")
+
+    assert "PreviousLoggingRoleName=TeamABedrockLogging" in body["Reason"]
+    assert live(bedrock) == lc.canonical(FOREIGN_CONFIG)
+    assert saved_state(ssm) is None
+
+
+def test_given_throttling_while_putting_back_when_deleted_then_failed_and_nothing_lost_until_a_retry(
+    invoke: Invoker, bedrock: Any, ssm: Any, bedrock_error: ErrorInjector
+) -> None:
+    """ThrottlingException is injected (moto never throttles). Before the fix the delete turned logging off
+    and answered SUCCESS; now it answers FAILED, changes nothing, and the retried delete puts it back."""
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
+    take_over = {"TakeOverExistingLogging": "true", "PreviousLoggingRoleName": "TeamABedrockLogging"}
+    assert_answer(invoke("cfn-create.json", properties=take_over), "SUCCESS")
+    ours = live(bedrock)
+    bedrock_error("PutModelInvocationLoggingConfiguration", "ThrottlingException", "Rate exceeded", times=1)
+
+    failed = assert_answer(invoke("cfn-delete.json", properties=take_over), "FAILED")
+
+    assert "ThrottlingException" in failed["Reason"]
+    assert "delete the stack again" in failed["Reason"]
+    assert live(bedrock) == ours
+    assert saved_state(ssm) is not None
+
+    assert_answer(invoke("cfn-delete.json", properties=take_over), "SUCCESS")
+    assert live(bedrock) == lc.canonical(FOREIGN_CONFIG)
+    assert saved_state(ssm) is None
+
+
+def test_given_the_saved_state_was_lost_when_deleted_then_our_configuration_is_removed(
+    invoke: Invoker, bedrock: Any, ssm: Any
+) -> None:
+    """The delete event carries other properties than the ones applied (KeyPrefix "bedrock" vs ""): the
+    setting still uses this stack's role, log group and bucket, and would break once they are deleted."""
+    assert_answer(invoke("cfn-create.json"), "SUCCESS")
+    ssm.delete_parameter(Name=STATE_PARAMETER)
+
+    assert_answer(invoke("cfn-delete.json"), "SUCCESS")
+
+    assert live(bedrock) is None
+
+
+def test_given_the_saved_state_was_lost_when_deleted_then_a_foreign_configuration_is_left(
+    invoke: Invoker, bedrock: Any, ssm: Any
+) -> None:
+    assert_answer(invoke("cfn-create.json"), "SUCCESS")
+    ssm.delete_parameter(Name=STATE_PARAMETER)
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
+
+    assert_answer(invoke("cfn-delete.json"), "SUCCESS")
+
+    assert live(bedrock) == lc.canonical(FOREIGN_CONFIG)
+
+
+def test_given_get_is_denied_and_nothing_was_saved_when_rolled_back_then_delete_succeeds(
+    invoke: Invoker, bedrock_error: ErrorInjector
+) -> None:
+    """A Create refused by AccessDenied on Get changed nothing: its rollback must not strand the stack."""
+    bedrock_error("GetModelInvocationLoggingConfiguration", "AccessDeniedException", "denied by an SCP")
+    failed = invoke("cfn-create.json")
+
+    assert_answer(invoke("cfn-delete.json", PhysicalResourceId=failed.body["PhysicalResourceId"]), "SUCCESS")

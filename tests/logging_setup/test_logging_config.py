@@ -9,12 +9,14 @@ from typing import Any
 import boto3
 import pytest
 from bedrock_usage import logging_config as lc
+from bedrock_usage.logging_setup_settings import HandlerSettings
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
 from tests.conftest import REGION, load_event
 from tests.logging_setup.conftest import BUCKET, FOREIGN_CONFIG, LOG_GROUP, REQUIRED_PROPERTIES, ROLE_ARN
 
+TEAM_A_ROLE = "TeamABedrockLogging"  # FOREIGN_CONFIG's role
 EVENT_PROPERTIES = load_event("cfn-create.json")["ResourceProperties"]
 REQUIRED = REQUIRED_PROPERTIES
 
@@ -261,7 +263,13 @@ def test_when_the_previous_destinations_are_gone_delete_turns_logging_off_and_ke
     bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
     clock = FakeClock()
     timing = lc.Timing(deadline=clock.now + 200, clock=clock, sleep=clock.sleep, restore_budget=30)
-    lc.apply(bedrock, store, replace(props, take_over=True), physical_id="id-1", timing=timing)
+    lc.apply(
+        bedrock,
+        store,
+        replace(props, take_over=True, previous_role_name=TEAM_A_ROLE),
+        physical_id="id-1",
+        timing=timing,
+    )
 
     def reject_previous(params: dict[str, Any], **_: Any) -> Any:
         if (
@@ -308,7 +316,7 @@ def test_update_that_finds_a_foreign_configuration_leaves_it_and_succeeds(bedroc
 def test_taking_over_again_on_update_keeps_the_newer_foreign_configuration_to_put_back(
     bedrock: Any, ssm: Any
 ) -> None:
-    props = replace(lc.parse_properties(REQUIRED), take_over=True)
+    props = replace(lc.parse_properties(REQUIRED), take_over=True, previous_role_name=TEAM_A_ROLE)
     store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")
     clock = FakeClock()
     timing = lc.Timing(deadline=clock.now + 100, clock=clock, sleep=clock.sleep)
@@ -325,7 +333,7 @@ def test_taking_over_again_on_update_keeps_the_newer_foreign_configuration_to_pu
 def test_delete_whose_restore_is_denied_turns_logging_off_and_keeps_the_copy(bedrock: Any, ssm: Any) -> None:
     """TakeOverExistingLogging turned off before the delete removes the PassRole the restore needs: the
     AccessDeniedException is injected with a `before-call` hook (moto never denies)."""
-    props = replace(lc.parse_properties(REQUIRED), take_over=True)
+    props = replace(lc.parse_properties(REQUIRED), take_over=True, previous_role_name=TEAM_A_ROLE)
     store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")
     bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
     clock = FakeClock()
@@ -365,25 +373,23 @@ def test_delete_for_a_resource_id_that_is_not_the_live_one_changes_nothing(bedro
 
 
 def test_settings_default_for_a_real_deploy_and_reject_nonsense() -> None:
-    settings = lc.HandlerSettings.from_env({})
+    settings = HandlerSettings.from_env({})
     assert settings.reserve_seconds == 20
     assert settings.log_level == "INFO"
 
-    custom = lc.HandlerSettings.from_env(
-        {"PUT_RETRY_INITIAL_SECONDS": "0.5", "POWERTOOLS_LOG_LEVEL": "debug"}
-    )
+    custom = HandlerSettings.from_env({"PUT_RETRY_INITIAL_SECONDS": "0.5", "POWERTOOLS_LOG_LEVEL": "debug"})
     assert custom.retry.initial_delay == 0.5
     assert custom.log_level == "DEBUG"
 
     with pytest.raises(lc.LoggingSetupError, match="RESPONSE_RESERVE_SECONDS"):
-        lc.HandlerSettings.from_env({"RESPONSE_RESERVE_SECONDS": "soon"})
+        HandlerSettings.from_env({"RESPONSE_RESERVE_SECONDS": "soon"})
     with pytest.raises(lc.LoggingSetupError, match="POWERTOOLS_LOG_LEVEL"):
-        lc.HandlerSettings.from_env({"POWERTOOLS_LOG_LEVEL": "LOUD"})
+        HandlerSettings.from_env({"POWERTOOLS_LOG_LEVEL": "LOUD"})
 
 
 def test_timing_keeps_the_reserve_back_from_the_remaining_time() -> None:
     clock = FakeClock()
-    timing = lc.HandlerSettings(reserve_seconds=20).timing(300_000, clock=clock)
+    timing = HandlerSettings(reserve_seconds=20).timing(300_000, clock=clock)
 
     assert timing.deadline == clock.now + 280
 
@@ -394,7 +400,7 @@ def test_when_bedrock_reads_back_something_else_create_fails_and_puts_the_previo
     """Bedrock dropping the S3 destination on read-back is emulated by an `after-call` hook that edits
     the parsed Get response once ours has been Put (moto echoes whatever was Put)."""
     bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
-    props = replace(lc.parse_properties(REQUIRED), take_over=True)
+    props = replace(lc.parse_properties(REQUIRED), take_over=True, previous_role_name=TEAM_A_ROLE)
     store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")
     ours_put = {"done": False}
 
@@ -419,3 +425,233 @@ def test_when_bedrock_reads_back_something_else_create_fails_and_puts_the_previo
     plain = boto3.client("bedrock", region_name=REGION)
     assert lc.canonical(lc.get_config(plain)) == lc.canonical(FOREIGN_CONFIG)
     assert store.load() is None
+
+
+# --- faults: unreadable answers, transient errors, lost state, take-over scope ---------------------------
+
+
+class RawBody:
+    """The `raw` of a botocore AWSResponse: the body bytes as the HTTP layer would stream them."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self.body
+
+
+def answer_get_with(bedrock: Any, body: bytes) -> None:
+    """Make this client's Get receive `body` with HTTP 200, as if from the wire (registered first, so it
+    runs before moto's own `before-send` handler); botocore still parses it with the service model."""
+
+    def send(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 200, {"content-type": "application/json"}, RawBody(body))
+
+    bedrock.meta.events.register_first("before-send.bedrock.GetModelInvocationLoggingConfiguration", send)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html><body>Service Unavailable</body></html>",
+        b"[]",
+        b'{"loggingConfig": "on"}',
+        b'{"loggingConfig": {"cloudWatchConfig": {"logGroupName": "/team-a/bedrock"}}}',
+        b'{"loggingConfig": {"s3Config": {"bucketName": 7}}}',
+        b'{"loggingConfig": {"s3Config": {"bucketName": "b"}, "textDataDeliveryEnabled": "yes"}}',
+    ],
+    ids=["html", "array", "string-config", "no-role", "numeric-bucket", "string-flag"],
+)
+def test_an_unreadable_200_is_refused_not_read_as_logging_off(bedrock: Any, body: bytes) -> None:
+    """botocore parses a non-JSON body as an empty response, which is what "logging off" looks like."""
+    answer_get_with(bedrock, body)
+
+    with pytest.raises(lc.UnreadableConfig, match="nothing was changed"):
+        lc.get_config(bedrock)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"", None),
+        (b"{}", None),
+        (b'{"loggingConfig": null}', None),
+        (json.dumps({"loggingConfig": FOREIGN_CONFIG}).encode(), FOREIGN_CONFIG),
+    ],
+    ids=["empty", "empty-object", "null-config", "foreign"],
+)
+def test_well_formed_answers_are_read(bedrock: Any, body: bytes, expected: dict[str, Any] | None) -> None:
+    answer_get_with(bedrock, body)
+
+    assert lc.canonical(lc.get_config(bedrock)) == lc.canonical(expected)
+
+
+def test_create_on_an_unreadable_answer_changes_nothing_and_saves_nothing(bedrock: Any, ssm: Any) -> None:
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
+    reader = boto3.client("bedrock", region_name=REGION)
+    answer_get_with(bedrock, b"<html>proxy error</html>")
+    store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")
+    clock = FakeClock()
+    timing = lc.Timing(deadline=clock.now + 100, clock=clock, sleep=clock.sleep)
+
+    with pytest.raises(lc.UnreadableConfig, match="a body that is not JSON"):
+        lc.apply(bedrock, store, lc.parse_properties(REQUIRED), physical_id="id-1", timing=timing)
+
+    assert lc.canonical(lc.get_config(reader)) == lc.canonical(FOREIGN_CONFIG)
+    assert store.load() is None
+
+
+@pytest.mark.parametrize(
+    ("code", "status"), [("ThrottlingException", 429), ("InternalServerException", 500), ("Unknown", 503)]
+)
+def test_a_restore_that_may_pass_later_fails_the_delete_and_changes_nothing(
+    bedrock: Any, ssm: Any, code: str, status: int
+) -> None:
+    """The error is injected with a `before-call` hook (moto never throttles); before the fix the delete
+    turned logging off and answered SUCCESS, losing the other team's setting until someone restored it."""
+    props = replace(lc.parse_properties(REQUIRED), take_over=True, previous_role_name=TEAM_A_ROLE)
+    store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
+    clock = FakeClock()
+    timing = lc.Timing(deadline=clock.now + 200, clock=clock, sleep=clock.sleep)
+    lc.apply(bedrock, store, props, physical_id="id-1", timing=timing)
+    ours = lc.canonical(lc.get_config(bedrock))
+
+    def fail(**_: Any) -> Any:
+        return AWSResponse("https://bedrock", status, {}, None), {"Error": {"Code": code, "Message": "later"}}
+
+    bedrock.meta.events.register("before-call.bedrock.PutModelInvocationLoggingConfiguration", fail)
+
+    with pytest.raises(lc.TransientError, match=f"{code}.*delete the stack again"):
+        lc.remove(bedrock, store, props, physical_id="id-1", timing=timing)
+
+    assert lc.canonical(lc.get_config(bedrock)) == ours
+    saved = store.load()
+    assert saved is not None
+    assert saved.previous == FOREIGN_CONFIG
+
+
+def test_lost_state_removes_a_setting_on_any_of_our_destinations_and_leaves_others(
+    bedrock: Any, ssm: Any
+) -> None:
+    props = lc.parse_properties(REQUIRED)
+    store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")  # empty: state lost
+    timing = lc.Timing(deadline=FakeClock().now + 100)
+    team_role = FOREIGN_CONFIG["cloudWatchConfig"]["roleArn"]
+    ours_by = {
+        "role": {"cloudWatchConfig": {"logGroupName": "/team-a/bedrock", "roleArn": ROLE_ARN}},
+        "log group": {"cloudWatchConfig": {"logGroupName": LOG_GROUP, "roleArn": team_role}},
+        "bucket": {"s3Config": {"bucketName": BUCKET, "keyPrefix": "elsewhere/"}},
+        "large-data bucket": {
+            "cloudWatchConfig": {
+                "logGroupName": "/team-a/bedrock",
+                "roleArn": team_role,
+                "largeDataDeliveryS3Config": {"bucketName": BUCKET},
+            }
+        },
+    }
+    for what, config in ours_by.items():
+        bedrock.put_model_invocation_logging_configuration(loggingConfig=config)
+
+        result = lc.remove(bedrock, store, props, physical_id="id-1", timing=timing)
+
+        assert (result.action, lc.get_config(bedrock)) == ("deleted", None), what
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)
+
+    result = lc.remove(bedrock, store, props, physical_id="id-1", timing=timing)
+
+    assert result.action == "not-set"
+    assert lc.canonical(lc.get_config(bedrock)) == lc.canonical(FOREIGN_CONFIG)
+
+
+@pytest.mark.parametrize(
+    ("role", "named", "problem"),
+    [
+        (f"arn:aws:iam::123456789012:role/{TEAM_A_ROLE}", TEAM_A_ROLE, ""),
+        (f"arn:aws:iam::123456789012:role/{TEAM_A_ROLE}", "", f"PreviousLoggingRoleName={TEAM_A_ROLE}"),
+        (
+            f"arn:aws:iam::123456789012:role/{TEAM_A_ROLE}",
+            "OtherRole",
+            f"PreviousLoggingRoleName={TEAM_A_ROLE}",
+        ),
+        ("arn:aws:iam::123456789012:role/teams/a/Logging", "teams/a/Logging", ""),
+        (f"arn:aws:iam::210987654321:role/{TEAM_A_ROLE}", TEAM_A_ROLE, "another account"),
+        (ROLE_ARN, "", ""),  # the stack's own role: always passable
+        (None, "", ""),  # S3 only: no role to pass
+    ],
+)
+def test_take_over_only_of_a_configuration_whose_role_the_stack_may_pass_back(
+    role: str | None, named: str, problem: str
+) -> None:
+    live: dict[str, Any] = {"s3Config": {"bucketName": "team-a-bedrock-logs"}}
+    if role:
+        live["cloudWatchConfig"] = {"logGroupName": "/team-a/bedrock", "roleArn": role}
+    props = replace(lc.parse_properties(REQUIRED), take_over=True, previous_role_name=named)
+
+    reason = lc.take_over_problem(live, props)
+
+    assert (problem in reason) if problem else reason == ""
+    assert len(reason) <= lc.REASON_MAX
+
+
+def test_previous_role_name_must_be_a_role_name() -> None:
+    for bad in ["*", "role/*", f"arn:aws:iam::123456789012:role/{TEAM_A_ROLE}", "a b"]:
+        with pytest.raises(lc.PropertyError, match="PreviousLoggingRoleName"):
+            lc.parse_properties({**REQUIRED, "PreviousLoggingRoleName": bad})
+
+
+def test_settings_for_the_answer_and_the_sdk_come_from_the_environment() -> None:
+    settings = HandlerSettings.from_env(
+        {
+            "RESPONSE_GUARD_SECONDS": "12",
+            "RESPONSE_ATTEMPT_TIMEOUT_SECONDS": "2",
+            "RESPONSE_MAX_ATTEMPTS": "3",
+            "SDK_READ_TIMEOUT_SECONDS": "7",
+            "SDK_MAX_ATTEMPTS": "2",
+            "DELETE_LOG_FLUSH_SECONDS": "1",
+        }
+    )
+
+    assert (settings.guard_seconds, settings.answer.attempt_timeout, settings.answer.max_attempts) == (
+        12,
+        2,
+        3,
+    )
+    config = settings.sdk_config()
+    assert config.read_timeout == 7
+    assert config.retries == {"mode": "standard", "total_max_attempts": 2}
+    assert settings.delete_log_flush_seconds == 1
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"RESPONSE_GUARD_SECONDS": "nan"}, "RESPONSE_GUARD_SECONDS"),
+        ({"SDK_MAX_ATTEMPTS": "0"}, "SDK_MAX_ATTEMPTS"),
+        ({"RESPONSE_GUARD_SECONDS": "1", "RESPONSE_ATTEMPT_TIMEOUT_SECONDS": "5"}, "RESPONSE_GUARD_SECONDS"),
+        ({"RESPONSE_RESERVE_SECONDS": "5", "RESPONSE_GUARD_SECONDS": "10"}, "RESPONSE_RESERVE_SECONDS"),
+    ],
+)
+def test_settings_that_would_leave_no_time_to_answer_are_rejected(
+    environ: dict[str, str], named: str
+) -> None:
+    with pytest.raises(lc.LoggingSetupError, match=named):
+        HandlerSettings.from_env(environ)
+
+
+def test_an_update_that_may_not_take_over_leaves_the_foreign_setting_and_succeeds(
+    bedrock: Any, ssm: Any
+) -> None:
+    """Taking over on Update with the role not named: refusing would also refuse the rollback Update
+    (same properties) and strand the stack in UPDATE_ROLLBACK_FAILED."""
+    props = replace(lc.parse_properties(REQUIRED), take_over=True)
+    store = lc.StateStore(ssm, "/bedrock-usage-monitor/s/u/previous-logging-config")
+    clock = FakeClock()
+    timing = lc.Timing(deadline=clock.now + 100, clock=clock, sleep=clock.sleep)
+    lc.apply(bedrock, store, props, physical_id="id-1", timing=timing)
+    bedrock.put_model_invocation_logging_configuration(loggingConfig=FOREIGN_CONFIG)  # someone else, later
+
+    result = lc.apply(bedrock, store, props, physical_id="id-1", timing=timing, old_props=props)
+
+    assert result.applied is False
+    assert lc.canonical(lc.get_config(bedrock)) == lc.canonical(FOREIGN_CONFIG)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from bedrock_usage import logging_config as lc
 from samtranslator.yaml_helper import yaml_parse
 
 from scripts.transform_template import transform_file
+from tests.logging_setup.conftest import REQUIRED_PROPERTIES
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 ACCOUNT, REGION, STACK = "123456789012", "us-east-1", "bedrock-usage-monitor"
@@ -108,7 +110,7 @@ def test_the_role_allows_exactly_the_calls_the_code_makes(role_statements: list[
     }
 
 
-def test_roles_are_passed_only_to_bedrock_and_by_default_only_the_logging_role(
+def test_roles_are_passed_only_to_bedrock_and_never_any_role_of_the_account(
     role_statements: list[dict[str, Any]],
 ) -> None:
     pass_role = [s for s in role_statements if "iam:PassRole" in actions(s)]
@@ -117,9 +119,35 @@ def test_roles_are_passed_only_to_bedrock_and_by_default_only_the_logging_role(
         assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}
     resources = [s["Resource"] for s in pass_role]
     assert {"Fn::GetAtt": ["BedrockLoggingRole", "Arn"]} in resources
-    # The account-wide one exists only for putting back a taken-over configuration.
-    wide = [s for s in pass_role if s["Resource"] != {"Fn::GetAtt": ["BedrockLoggingRole", "Arn"]}]
-    assert [sub(s["Resource"]) for s in wide] == [f"arn:aws:iam::{ACCOUNT}:role/*"]
+    # Besides the stack's own role, only the one role the user named, to put a taken-over setting back.
+    other = [sub(r) for r in resources if r != {"Fn::GetAtt": ["BedrockLoggingRole", "Arn"]}]
+    assert other == [f"arn:aws:iam::{ACCOUNT}:role/${{PreviousLoggingRoleName}}"]
+    assert not any("*" in sub(r) for r in resources if isinstance(r, (str, dict)) and "Fn::GetAtt" not in r)
+
+
+def test_the_previous_role_is_passable_only_with_take_over_and_a_named_role(sam: dict[str, Any]) -> None:
+    statements = sam["Resources"]["LoggingSetupFunction"]["Properties"]["Policies"][0]["Statement"]
+    (conditional,) = [s["Fn::If"] for s in statements if isinstance(s, dict) and "Fn::If" in s]
+    condition = sam["Conditions"][conditional[0]]
+    parameter = sam["Parameters"]["PreviousLoggingRoleName"]
+
+    assert condition == {
+        "Fn::And": [
+            {"Condition": "LoggingTakeOver"},
+            {"Fn::Not": [{"Fn::Equals": [{"Ref": "PreviousLoggingRoleName"}, ""]}]},
+        ]
+    }
+    assert conditional[2] == {"Ref": "AWS::NoValue"}
+    assert parameter["Default"] == ""
+    pattern = parameter["AllowedPattern"]
+
+    for good in ["", "TeamABedrockLogging", "service-role/team-a/Logging_Role+1"]:
+        assert re.fullmatch(pattern, good), good
+    for bad in ["*", "role/*", "arn:aws:iam::123456789012:role/x", "a b"]:
+        assert not re.fullmatch(pattern, bad), bad
+    for good in ["TeamABedrockLogging", "service-role/team-a/Logging_Role+1"]:  # the code accepts the same
+        properties = {**REQUIRED_PROPERTIES, "PreviousLoggingRoleName": good}
+        assert lc.parse_properties(properties).previous_role_name == good
 
 
 def test_the_state_parameter_the_code_uses_is_inside_the_ssm_grant(

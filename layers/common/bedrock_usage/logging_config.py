@@ -1,4 +1,4 @@
-"""Bedrock model-invocation logging: strict properties, the LoggingConfig, saved state, apply and remove.
+"""Bedrock model-invocation logging: strict properties, the LoggingConfig, apply and remove.
 
 The setting is one per account and Region, so every change here is guarded: a configuration this stack
 did not set is only replaced when the user allows it, and the one that was there before is put back.
@@ -10,16 +10,25 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-# CloudFormation truncates nothing, but crhelper cuts a Reason over 256 characters to its *tail*;
-# we shorten it ourselves so the beginning (what went wrong) survives.
-REASON_MAX = 250
+from bedrock_usage.logging_errors import REASON_MAX as REASON_MAX
+from bedrock_usage.logging_errors import ConfigRejected as ConfigRejected
+from bedrock_usage.logging_errors import LoggingSetupError as LoggingSetupError
+from bedrock_usage.logging_errors import PropertyError as PropertyError
+from bedrock_usage.logging_errors import TransientError as TransientError
+from bedrock_usage.logging_errors import UnreadableConfig as UnreadableConfig
+from bedrock_usage.logging_errors import aws_errors as aws_errors
+from bedrock_usage.logging_errors import aws_failure as aws_failure
+from bedrock_usage.logging_errors import describe_client_error as describe_client_error
+from bedrock_usage.logging_errors import short_reason as short_reason
+from bedrock_usage.logging_state import SavedState as SavedState
+from bedrock_usage.logging_state import StateStore as StateStore
+from bedrock_usage.logging_state import state_parameter_name as state_parameter_name
 
 FLAG_PROPERTIES: dict[str, tuple[str, bool]] = {
     # property -> (LoggingConfig key, default)
@@ -31,55 +40,14 @@ FLAG_PROPERTIES: dict[str, tuple[str, bool]] = {
 }
 FLAG_KEYS = tuple(key for key, _ in FLAG_PROPERTIES.values())
 REQUIRED_PROPERTIES = ("LogGroupName", "RoleArn", "BucketName")
-OPTIONAL_PROPERTIES = ("KeyPrefix", "TakeOverExistingLogging", *FLAG_PROPERTIES)
+OPTIONAL_PROPERTIES = ("KeyPrefix", "TakeOverExistingLogging", "PreviousLoggingRoleName", *FLAG_PROPERTIES)
 # CloudFormation adds these to ResourceProperties itself.
 CLOUDFORMATION_PROPERTIES = ("ServiceToken", "ServiceTimeout")
 
 ROLE_ARN = re.compile(r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+")  # botocore's pattern for roleArn
 LOG_GROUP_NAME = re.compile(r"[.\-_/#A-Za-z0-9]{1,512}")
 BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-STACK_ID = re.compile(
-    r"arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:[0-9]{12}:stack/([A-Za-z][A-Za-z0-9-]*)/([\w-]+)"
-)
-
-STATE_PARAMETER_ROOT = "/bedrock-usage-monitor"
-
-
-class LoggingSetupError(Exception):
-    """A failure whose message is the Reason CloudFormation shows (short, says what to do)."""
-
-
-class PropertyError(LoggingSetupError):
-    """A resource property is missing or has a value we do not accept."""
-
-
-class ConfigRejected(LoggingSetupError):
-    """Bedrock kept answering ValidationException to a Put until the deadline."""
-
-
-def short_reason(text: str, limit: int = REASON_MAX) -> str:
-    """One line, at most `limit` characters, keeping the beginning."""
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
-
-
-def describe_client_error(exc: ClientError) -> str:
-    """`AccessDeniedException on GetModelInvocationLoggingConfiguration: <message>`."""
-    error = exc.response.get("Error", {})
-    code = error.get("Code", "Error")
-    message = error.get("Message", "")
-    return f"{code} on {exc.operation_name}: {message}".rstrip(": ")
-
-
-@contextmanager
-def aws_errors(doing: str) -> Iterator[None]:
-    """Turn SDK errors into LoggingSetupError with a readable reason."""
-    try:
-        yield
-    except ClientError as exc:
-        raise LoggingSetupError(short_reason(f"{doing} failed: {describe_client_error(exc)}")) from exc
-    except BotoCoreError as exc:
-        raise LoggingSetupError(short_reason(f"{doing} failed: {exc}")) from exc
+ROLE_NAME = re.compile(r"([\w+=,.@-]+/)*[\w+=,.@-]{1,64}")  # with its IAM path, if any
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -105,6 +73,7 @@ class LoggingProperties:
     key_prefix: str = ""
     flags: tuple[tuple[str, bool], ...] = tuple((key, default) for key, default in FLAG_PROPERTIES.values())
     take_over: bool = False
+    previous_role_name: str = ""  # the one other role this stack may pass, to put a taken-over setting back
 
     def logging_config(self) -> dict[str, Any]:
         """The LoggingConfig for PutModelInvocationLoggingConfiguration."""
@@ -158,7 +127,12 @@ def parse_properties(properties: Mapping[str, Any] | None) -> LoggingProperties:
         for name, (key, default) in FLAG_PROPERTIES.items()
     )
     take_over = parse_bool("TakeOverExistingLogging", props.get("TakeOverExistingLogging", "false"))
-    return LoggingProperties(log_group, role_arn, bucket, key_prefix, flags, take_over)
+    previous_role = props.get("PreviousLoggingRoleName", "")
+    if not isinstance(previous_role, str) or (previous_role and not ROLE_NAME.fullmatch(previous_role)):
+        raise PropertyError(
+            f"Property PreviousLoggingRoleName is not an IAM role name: {str(previous_role)[:80]}"
+        )
+    return LoggingProperties(log_group, role_arn, bucket, key_prefix, flags, take_over, previous_role)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -200,6 +174,22 @@ def same_destinations(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) 
     return destinations(a) == destinations(b)
 
 
+def points_at(config: Mapping[str, Any] | None, props: LoggingProperties) -> bool:
+    """Whether `config` uses this stack's role, log group or bucket (for the log or for large data)."""
+    view = canonical(config)
+    if view is None:
+        return False
+    cloudwatch = view["cloudWatchConfig"] or {}
+    buckets = {
+        part["bucketName"] for part in (view["s3Config"], cloudwatch.get("largeDataDeliveryS3Config")) if part
+    }
+    return (
+        cloudwatch.get("roleArn") == props.role_arn
+        or cloudwatch.get("logGroupName") == props.log_group_name
+        or props.bucket_name in buckets
+    )
+
+
 def describe(config: Mapping[str, Any] | None, *, roles: bool = True) -> str:
     """`log group /aws/x (role arn:...), s3://bucket/prefix, large data s3://...` or `off`."""
     view = canonical(config)
@@ -225,9 +215,75 @@ def describe_flags(config: Mapping[str, Any] | None) -> str:
     return ", ".join(f"{names[key]} {'on' if view.get(key) else 'off'}" for key in FLAG_KEYS)
 
 
+_UNREADABLE = "x-bedrock-usage-unreadable"  # set in the parsed response by the hook below
+
+
+def body_problem(raw: bytes) -> str:
+    """What is wrong with a 200 body of GetModelInvocationLoggingConfiguration, or "" if it is usable.
+
+    botocore reads a body that is not JSON as an empty response, and an empty response means "logging
+    off"; acting on that would overwrite another team's configuration. Shape: Bedrock API reference,
+    GetModelInvocationLoggingConfiguration and LoggingConfig (REFERENCE.md section 2).
+    """
+    if not raw.strip():
+        return ""
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return f"a body that is not JSON: {raw[:60]!r}"
+    if not isinstance(document, dict):
+        return "JSON that is not an object"
+    config = document.get("loggingConfig")
+    if config is None:
+        return ""
+    if not isinstance(config, dict):
+        return "a loggingConfig that is not an object"
+    cloudwatch = config.get("cloudWatchConfig")
+    parts = [
+        ("cloudWatchConfig", cloudwatch, ("logGroupName", "roleArn")),
+        ("s3Config", config.get("s3Config"), ("bucketName",)),
+    ]
+    if isinstance(cloudwatch, dict):
+        parts.append(
+            ("largeDataDeliveryS3Config", cloudwatch.get("largeDataDeliveryS3Config"), ("bucketName",))
+        )
+    for name, part, required in parts:
+        if part is None:
+            continue
+        if not isinstance(part, dict) or not all(isinstance(part.get(f), str) and part[f] for f in required):
+            return f"a {name} without {' and '.join(required)}"
+    if any(not isinstance(config.get(key, False), bool) for key in FLAG_KEYS):
+        return "a delivery flag that is not true or false"
+    return ""
+
+
+def _check_body(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
+    if not 200 <= int(response_dict.get("status_code", 0)) < 300:
+        return
+    problem = body_problem(response_dict.get("body") or b"")
+    if problem:
+        customized_response_dict[_UNREADABLE] = problem
+        response_dict["body"] = b"{}"  # botocore's parser would raise AttributeError on some shapes
+
+
 def get_config(bedrock: Any) -> dict[str, Any] | None:
-    """The account's current LoggingConfig in the client's Region, or None when logging is off."""
+    """The account's current LoggingConfig in the client's Region, or None when logging is off.
+
+    Raises UnreadableConfig when Bedrock's 200 answer is not a LoggingConfig (see `body_problem`).
+    """
+    bedrock.meta.events.register(
+        "before-parse.bedrock.GetModelInvocationLoggingConfiguration",
+        _check_body,
+        unique_id="bedrock-usage-check-logging-config-body",
+    )
     response = bedrock.get_model_invocation_logging_configuration()
+    if response.get(_UNREADABLE):
+        raise UnreadableConfig(
+            short_reason(
+                f"Bedrock answered GetModelInvocationLoggingConfiguration with {response[_UNREADABLE]}; "
+                "nothing was changed, since the current setting cannot be known (try again later)"
+            )
+        )
     config = response.get("loggingConfig")
     return dict(config) if canonical(config) is not None else None
 
@@ -269,9 +325,7 @@ def put_config(
             return attempts
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ValidationException":
-                raise LoggingSetupError(
-                    short_reason(f"Put logging configuration failed: {describe_client_error(exc)}")
-                ) from exc
+                raise aws_failure("Put logging configuration", exc) from exc
             # Full jitter keeps concurrent stacks from retrying in lockstep.
             wait = delay * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not security
             if clock() + wait > deadline:
@@ -320,84 +374,6 @@ def verify_config(
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Saved state: the configuration that was there before, in an SSM parameter
-
-
-def state_parameter_name(stack_id: str) -> str:
-    """`/bedrock-usage-monitor/<stack name>/<stack uuid>/previous-logging-config`.
-
-    The stack's unique ID is in the name, so a new stack with an old name never reads a stale state.
-    """
-    match = STACK_ID.fullmatch(stack_id)
-    if not match:
-        raise LoggingSetupError(short_reason(f"StackId is not a CloudFormation stack ARN: {stack_id}"))
-    return f"{STATE_PARAMETER_ROOT}/{match.group(1)}/{match.group(2)}/previous-logging-config"
-
-
-@dataclass(frozen=True)
-class SavedState:
-    """What this stack needs to undo its change: the previous configuration and the one it applied."""
-
-    physical_id: str
-    previous: dict[str, Any] | None
-    applied: dict[str, Any]
-
-    def to_json(self) -> str:
-        body = {
-            "version": 1,
-            "physicalId": self.physical_id,
-            "previous": self.previous,
-            "applied": self.applied,
-        }
-        return json.dumps(body, separators=(",", ":"), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> SavedState:
-        body = json.loads(text)
-        return cls(physical_id=body["physicalId"], previous=body.get("previous"), applied=body["applied"])
-
-
-class StateStore:
-    """The saved state in one SSM parameter, created on Create and removed on Delete."""
-
-    def __init__(self, ssm: Any, name: str) -> None:
-        self.ssm = ssm
-        self.name = name
-
-    def load(self) -> SavedState | None:
-        with aws_errors(f"Reading SSM parameter {self.name}"):
-            try:
-                response = self.ssm.get_parameter(Name=self.name)
-            except self.ssm.exceptions.ParameterNotFound:
-                return None
-        try:
-            return SavedState.from_json(response["Parameter"]["Value"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise LoggingSetupError(
-                short_reason(f"SSM parameter {self.name} does not hold a saved state")
-            ) from exc
-
-    def save(self, state: SavedState) -> None:
-        with aws_errors(f"Saving the previous logging configuration to SSM parameter {self.name}"):
-            self.ssm.put_parameter(
-                Name=self.name,
-                Value=state.to_json(),
-                Type="String",
-                Overwrite=True,
-                # Standard (free) unless two configurations with long prefixes exceed its 4 KB.
-                Tier="Intelligent-Tiering",
-                Description="Bedrock invocation logging before this stack changed it; removed on delete",
-            )
-
-    def delete(self) -> None:
-        with (
-            aws_errors(f"Deleting SSM parameter {self.name}"),
-            suppress(self.ssm.exceptions.ParameterNotFound),
-        ):
-            self.ssm.delete_parameter(Name=self.name)
-
-
-# ---------------------------------------------------------------------------------------------------------
 # Create / Update / Delete
 
 
@@ -426,9 +402,15 @@ def _restore(bedrock: Any, previous: Mapping[str, Any] | None, timing: Timing) -
             bedrock.delete_model_invocation_logging_configuration()
     else:
         deadline = min(timing.deadline, timing.clock() + timing.restore_budget)
-        put_config(
-            bedrock, previous, deadline=deadline, policy=timing.policy, clock=timing.clock, sleep=timing.sleep
-        )
+        with aws_errors("Putting the previous logging configuration back"):
+            put_config(
+                bedrock,
+                previous,
+                deadline=deadline,
+                policy=timing.policy,
+                clock=timing.clock,
+                sleep=timing.sleep,
+            )
 
 
 def refusal_reason(live: Mapping[str, Any] | None) -> str:
@@ -437,6 +419,30 @@ def refusal_reason(live: Mapping[str, Any] | None) -> str:
     tail = ". Set the parameter TakeOverExistingLogging=true to replace it (it is put back on stack delete)."
     where = short_reason(describe(live, roles=False), REASON_MAX - len(head) - len(tail))
     return head + where + tail
+
+
+def take_over_problem(live: Mapping[str, Any] | None, props: LoggingProperties) -> str:
+    """Why a configuration could not be put back after taking it over ("" if it can).
+
+    Putting it back passes its role to Bedrock, and the function may pass only this stack's role and the
+    one named by PreviousLoggingRoleName (template.yaml, LoggingSetupFunction's policy).
+    """
+    role = str(((live or {}).get("cloudWatchConfig") or {}).get("roleArn") or "")
+    account_prefix = props.role_arn.split(":role/", 1)[0]
+    if not role or role == props.role_arn:
+        return ""
+    if props.previous_role_name and role == f"{account_prefix}:role/{props.previous_role_name}":
+        return ""
+    if not role.startswith(account_prefix + ":role/"):
+        return short_reason(
+            f"The logging configuration to take over uses a role of another account ({role}); the stack "
+            "could not put it back on delete, so it does not take it over"
+        )
+    name = role.split(":role/", 1)[1]
+    return short_reason(
+        f"The logging configuration to take over uses the role {name}; set the parameter "
+        f"PreviousLoggingRoleName={name} so the stack may put it back on delete"
+    )
 
 
 def apply(
@@ -459,9 +465,13 @@ def apply(
     if old_props is not None:
         ours.append(old_props.logging_config())
     foreign = live is not None and not any(same_destinations(live, mine) for mine in ours)
-    if foreign and not props.take_over:
+    # Taking over is allowed, and only of a configuration the stack could put back on delete.
+    refusal = (
+        "" if not foreign else take_over_problem(live, props) if props.take_over else refusal_reason(live)
+    )
+    if refusal:
         if old_props is None:
-            raise LoggingSetupError(refusal_reason(live))
+            raise LoggingSetupError(refusal)
         # An Update (or the rollback CloudFormation sends after a failed one) that finds someone else's
         # configuration leaves it alone and succeeds: refusing here would also refuse the rollback and
         # leave the stack in UPDATE_ROLLBACK_FAILED. Delete then leaves that configuration alone too.
@@ -522,14 +532,26 @@ def remove(
 ) -> RemoveResult:
     """Delete: put back the previous configuration, or delete ours; never touch one this stack did not set."""
     state = store.load()
-    with aws_errors("Reading the logging configuration"):
-        live = get_config(bedrock)
+    try:
+        with aws_errors("Reading the logging configuration"):
+            live = get_config(bedrock)
+    except TransientError:
+        raise
+    except LoggingSetupError as exc:
+        if state is not None:
+            raise
+        # Denied: with no saved state this stack changed nothing (its Create failed), so the rollback's
+        # Delete must not fail on it and strand the stack in ROLLBACK_FAILED.
+        return RemoveResult(
+            "not-set", f"no saved state, and the setting cannot be read ({exc}); nothing to undo"
+        )
     desired = props.logging_config() if props is not None else None
 
     if state is None:
-        # Nothing saved: this stack never applied its configuration (e.g. Create failed or was refused).
-        # Only if the live setting points at this stack's own destinations do we remove it.
-        if live is not None and desired is not None and same_destinations(live, desired):
+        # Nothing saved: this stack never applied its configuration (Create failed or was refused), or its
+        # saved state was lost. A setting that still uses this stack's role, log group or bucket would
+        # break once they are gone: remove it. Any other is someone else's: leave it.
+        if live is not None and props is not None and points_at(live, props):
             with aws_errors("Deleting the logging configuration"):
                 bedrock.delete_model_invocation_logging_configuration()
             return RemoveResult("deleted", "no saved state; removed the configuration pointing at this stack")
@@ -553,10 +575,15 @@ def remove(
     else:
         try:
             _restore(bedrock, state.previous, timing)
+        except TransientError as exc:
+            # Throttling or a 5xx: the previous configuration may well go back on a retry. Answer FAILED
+            # (the stack delete can be retried) and change nothing, saved copy included.
+            raise TransientError(
+                short_reason(f"{exc}. Nothing was changed; delete the stack again to retry")
+            ) from exc
         except LoggingSetupError as exc:
-            # The previous destinations are gone, or the restore is not allowed (e.g. TakeOverExistingLogging
-            # was turned off, which removes the PassRole for the old role): turn logging off rather than block
-            # the stack delete, and keep the saved copy so nothing is lost.
+            # Denied, rejected as invalid, or its destinations are gone: a retry would fail the same way.
+            # Turn logging off rather than block the stack delete; keep the saved copy so nothing is lost.
             with aws_errors("Deleting the logging configuration"):
                 bedrock.delete_model_invocation_logging_configuration()
             return RemoveResult(
@@ -567,57 +594,3 @@ def remove(
         result = RemoveResult("restored", f"previous configuration put back: {describe(state.previous)}")
     store.delete()
     return result
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Handler settings (environment variables, parsed once)
-
-
-@dataclass(frozen=True)
-class HandlerSettings:
-    """LoggingSetupFunction's knobs; the defaults suit a real deploy (function Timeout 300 s)."""
-
-    log_level: str = "INFO"
-    reserve_seconds: float = 20.0  # time kept back from the Put retries to restore, clean up and answer
-    retry: RetryPolicy = RetryPolicy()
-    # crhelper waits this long on Delete so that the function's last logs reach CloudWatch.
-    sleep_on_delete: int = 5
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> HandlerSettings:
-        """Read POWERTOOLS_LOG_LEVEL, RESPONSE_RESERVE_SECONDS, PUT_RETRY_INITIAL_SECONDS,
-        PUT_RETRY_MAX_SECONDS and CRHELPER_SLEEP_ON_DELETE_SECONDS; raise LoggingSetupError on a bad value."""
-
-        def number(name: str, default: float) -> float:
-            raw = environ.get(name, "")
-            if raw == "":
-                return default
-            try:
-                value = float(raw)
-            except ValueError:
-                value = -1.0
-            if not 0 <= value <= 900:
-                raise LoggingSetupError(
-                    f"Environment variable {name} must be seconds (0-900), got {raw[:40]!r}"
-                )
-            return value
-
-        level = environ.get("POWERTOOLS_LOG_LEVEL", "INFO").upper() or "INFO"
-        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-            raise LoggingSetupError(
-                f"Environment variable POWERTOOLS_LOG_LEVEL is not a log level: {level[:40]!r}"
-            )
-        return cls(
-            log_level=level,
-            reserve_seconds=number("RESPONSE_RESERVE_SECONDS", cls.reserve_seconds),
-            retry=RetryPolicy(
-                initial_delay=number("PUT_RETRY_INITIAL_SECONDS", RetryPolicy.initial_delay),
-                max_delay=number("PUT_RETRY_MAX_SECONDS", RetryPolicy.max_delay),
-            ),
-            sleep_on_delete=int(number("CRHELPER_SLEEP_ON_DELETE_SECONDS", cls.sleep_on_delete)),
-        )
-
-    def timing(self, remaining_ms: int, clock: Callable[[], float] = time.monotonic) -> Timing:
-        """Give up on retries `reserve_seconds` before the function would time out."""
-        deadline = clock() + remaining_ms / 1000 - self.reserve_seconds
-        return Timing(deadline=deadline, policy=self.retry, clock=clock)
