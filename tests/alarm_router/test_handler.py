@@ -247,13 +247,38 @@ def test_unreadable_notifications_are_forwarded_as_received(
     assert result["results"][0]["kind"] == "forwarded"
 
 
-def test_digest_fallback_on_the_topic_is_logged_not_emailed_again(world: World, lambda_context: Any) -> None:
-    """ReportFunction's SNS fallback reaches the topic's email subscription; the router must not resend it."""
+def digest_event() -> dict[str, Any]:
     event = _with_message("This is the plain-text Bedrock usage digest. ...")
+    event["Records"][0]["Sns"]["Subject"] = "Bedrock usage 2026-11-27"
     event["Records"][0]["Sns"]["MessageAttributes"] = {
         "bedrock_usage_origin": {"Type": "String", "Value": "digest"}
     }
-    result = world.run(event, lambda_context)
+    return event
+
+
+def test_digest_fallback_is_emailed_once_when_the_topic_has_no_email_subscription(
+    world: World, lambda_context: Any
+) -> None:
+    """With SenderEmail set, AlertEmail has no raw subscription: the router is the digest's only way out."""
+    result = world.run(digest_event(), lambda_context)
+    [sent] = world.sent()
+    assert sent.destinations["ToAddresses"] == ["ops@example.com"]  # the `default` rule
+    assert sent.subject == "Bedrock usage 2026-11-27"
+    assert (
+        "This is the plain-text Bedrock usage digest."
+        in world.requests[0]["Content"]["Simple"]["Body"]["Text"]["Data"]
+    )
+    assert [(r["kind"], r["action"]) for r in result["results"]] == [("digest", "emailed")]
+
+
+def test_digest_fallback_without_a_sender_is_left_to_the_topic_subscription(
+    world: World, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without SenderEmail, AlertEmail's raw subscription delivers it; the router adds no second copy."""
+    monkeypatch.setenv("SENDER_EMAIL", "")
+    app = load_handler_module("alarm_router")
+    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch))
+    result = app.handler(digest_event(), lambda_context)
     assert world.sent() == []
     assert [(r["kind"], r["action"]) for r in result["results"]] == [("digest", "logged")]
 
@@ -368,7 +393,12 @@ def test_composite_alarm_email_shows_the_child_metric_and_models(world: World, l
     assert "Triggered by Bedrock-ClientErrors" in sent.body
     assert "amazon.nova-lite-v1:0" in sent.body
     widget = json.loads(world.stub_requests("GetMetricWidgetImage")[0]["MetricWidget"])
-    assert "InvocationClientErrors" in widget["metrics"][0][0]["expression"]
+    # the child is a Metrics Insights alarm: drawn as one plain row per model found, never as SQL
+    assert [row[:4] for row in widget["metrics"]] == [
+        ["AWS/Bedrock", "InvocationClientErrors", "ModelId", "amazon.nova-lite-v1:0"],
+        ["AWS/Bedrock", "InvocationClientErrors", "ModelId", "global.anthropic.claude-opus-4-6-v1"],
+    ]
+    assert "SELECT" not in json.dumps(widget)
 
 
 def test_composite_alarm_without_child_details_still_names_the_children(
