@@ -426,3 +426,47 @@ def test_insufficient_data_is_emailed_without_querying_cloudwatch(world: World, 
     [sent] = world.sent()
     assert sent.subject == "INSUFFICIENT_DATA: Bedrock-HighLatency-ClaudeSonnet"
     assert world.cw_calls == []
+
+
+def test_with_a_sender_and_no_routing_everything_goes_to_alert_email_once(
+    world: World, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SenderEmail set, AlarmRouting empty: AlertEmail gets the readable email (no raw subscription)."""
+    monkeypatch.setenv("ALARM_ROUTING", "")
+    monkeypatch.setenv("ALERT_EMAIL", "oncall@example.com")
+    app = load_handler_module("alarm_router")
+    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch))
+    names = ["sns-alarm-math.json", "sns-budget.json", "sns-other.json"]
+    stub_math_enrichment(world.stub)
+    result = app.handler({"Records": [load_event(n)["Records"][0] for n in names]}, lambda_context)
+    sent = world.sent()
+    assert [m.destinations["ToAddresses"] for m in sent] == [["oncall@example.com"]] * 3
+    assert [r["kind"] for r in result["results"]] == ["alarm", "budget", "forwarded"]
+    assert [r["action"] for r in result["results"]] == ["emailed"] * 3
+
+
+def test_alert_email_catches_what_no_rule_claims(
+    world: World, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALARM_ROUTING", "budget=finance@example.com")
+    monkeypatch.setenv("ALERT_EMAIL", "oncall@example.com")
+    app = load_handler_module("alarm_router")
+    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch))
+    app.handler(
+        {"Records": [load_event(n)["Records"][0] for n in ("sns-budget.json", "sns-other.json")]},
+        lambda_context,
+    )
+    assert [m.destinations["ToAddresses"] for m in world.sent()] == [
+        ["finance@example.com"],
+        ["oncall@example.com"],
+    ]
+
+
+def test_a_bad_alert_email_setting_fails_loudly(
+    world: World, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALERT_EMAIL", "not an address")
+    app = load_handler_module("alarm_router")
+    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch))
+    with pytest.raises(ValueError, match="ALERT_EMAIL"):
+        app.handler(load_event("sns-budget.json"), lambda_context)
