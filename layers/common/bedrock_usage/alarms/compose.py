@@ -103,10 +103,10 @@ def console_links(
     """Links into the CloudWatch and Billing consoles (the console double-encodes log group names)."""
     base = f"{console_base(partition, region)}/cloudwatch/home?region={quote(region, safe='')}"
     return Links(
-        alarm=f"{base}#alarmsV2:alarm/{quote(alarm_name, safe='')}" if alarm_name else None,
-        dashboard=f"{base}#dashboards/dashboard/{quote(dashboard, safe='')}" if dashboard else None,
+        alarm=f"{base}#alarmsV2:alarm/{quote(scrub(alarm_name), safe='')}" if alarm_name else None,
+        dashboard=f"{base}#dashboards/dashboard/{quote(scrub(dashboard), safe='')}" if dashboard else None,
         logs=(
-            f"{base}#logsV2:log-groups/log-group/{quote(log_group, safe='').replace('%', '$25')}"
+            f"{base}#logsV2:log-groups/log-group/{quote(scrub(log_group), safe='').replace('%', '$25')}"
             if log_group
             else None
         ),
