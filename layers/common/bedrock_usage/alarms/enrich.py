@@ -29,13 +29,14 @@ from bedrock_usage.alarms.compose import Extras
 from bedrock_usage.alarms.notification import AlarmNotification
 
 # Few attempts and short socket timeouts: a blackholed endpoint costs ~2 x (2 + 4) s per call, not the
-# default 5 x 60 s. Each call is cheap and small when CloudWatch is healthy.
+# default 3 x 60 s. Each call is cheap and small when CloudWatch is healthy. (botocore's `max_attempts`
+# counts retries only; `total_max_attempts` counts the first call too.)
 ENRICHMENT_CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2, read_timeout=4
+    retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=2, read_timeout=4
 )
 # Sending matters more: one more attempt, still bounded well inside the function's timeout.
 SEND_CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=6
+    retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=3, read_timeout=6
 )
 SEND_RESERVE_SECONDS = 15.0  # kept back, per notification still to send, when enrichment is given time
 ENRICH_MAX_SECONDS = 20.0  # never wait longer than this for one notification's extras
