@@ -14,6 +14,7 @@ AWS_ENDPOINT_URL_CLOUDWATCH) at a local socket that accepts connections and neve
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import socket
@@ -124,6 +125,7 @@ def test_ses_mode_sends_exactly_one_escaped_email_per_record(
     ses_mode: Router, lambda_context: FakeLambdaContext, variant: Variant
 ) -> None:
     result = ses_mode.app.handler(variant.event, lambda_context)  # no uncaught error
+    json.dumps(result, ensure_ascii=False).encode("utf-8")  # Lambda can return the result
     assert [r["action"] for r in result["results"]] == ["emailed"] * variant.records
     assert len(ses_mode.sent()) == len(ses_mode.requests) == variant.records
     for request in ses_mode.requests:
@@ -175,6 +177,7 @@ def test_log_only_mode_logs_exactly_one_writable_entry_per_record(
 ) -> None:
     caplog.set_level(logging.INFO)
     result = log_mode.app.handler(variant.event, lambda_context)
+    json.dumps(result, ensure_ascii=False).encode("utf-8")
     assert [r["action"] for r in result["results"]] == ["logged"] * variant.records
     assert log_mode.sent() == []
     logged = [r for r in caplog.records if r.getMessage() == LOGGED]

@@ -94,15 +94,16 @@ class Outcome:
     enrichment_failures: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
+        """The handler's result for this record; every string encodable, so Lambda can return it."""
         return {
             "kind": self.kind,
             "action": self.action,
-            "snsMessageId": self.sns_message_id,
-            "subject": self.subject,
+            "snsMessageId": scrub(self.sns_message_id),
+            "subject": scrub(self.subject),
             "recipients": list(self.recipients),
             "sesMessageId": self.ses_message_id,
-            "note": self.note,
-            "enrichmentFailures": list(self.enrichment_failures),
+            "note": scrub(self.note) if self.note else None,
+            "enrichmentFailures": [scrub(item) for item in self.enrichment_failures],
         }
 
 
@@ -165,7 +166,7 @@ def _send(
         logger.error(
             "sending the alarm email failed",
             extra={
-                "sns_message_id": sns_id,
+                "sns_message_id": scrub(sns_id),
                 "subject": email.subject,
                 "recipients": list(recipients),
                 "error": str(error),
