@@ -6,11 +6,11 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from bedrock_usage.alarms.location import arn_location
 from bedrock_usage.alarms.notification import (
     AlarmNotification,
     BudgetNotification,
     ForwardedNotification,
-    arn_location,
     parse_message,
     parse_record,
 )

@@ -23,13 +23,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from bedrock_usage.alarms.compose import Email, Extras, compose, console_links, plain_forward, scrub
 from bedrock_usage.alarms.enrich import Deadline, enrich
+from bedrock_usage.alarms.location import partition_of
 from bedrock_usage.alarms.notification import (
     AlarmNotification,
     BudgetNotification,
     ForwardedNotification,
     Notification,
     parse_record,
-    partition_of,
 )
 from bedrock_usage.alarms.routing import Routing, RoutingError, is_address
 from bedrock_usage.deliver import ORIGIN_ATTRIBUTE, send_email
