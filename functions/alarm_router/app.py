@@ -10,13 +10,11 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from bedrock_usage.alarms import RouterConfig, route_event
-from botocore.config import Config
+from bedrock_usage.alarms.enrich import ENRICHMENT_CLIENT_CONFIG, SEND_CLIENT_CONFIG, Deadline
 
 logger = Logger(service="alarm-router")
 tracer = Tracer(service="alarm-router")
 metrics = Metrics(service="alarm-router")
-
-_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20)
 
 
 @cache
@@ -27,8 +25,15 @@ def config() -> RouterConfig:
 
 @cache
 def clients() -> tuple[Any, Any]:
-    """(sesv2, cloudwatch), created on first use, not at import time."""
-    return boto3.client("sesv2", config=_BOTO_CONFIG), boto3.client("cloudwatch", config=_BOTO_CONFIG)
+    """(sesv2, cloudwatch), created on first use, not at import time.
+
+    CloudWatch only adds optional details, so its client gives up fast (few attempts, short timeouts);
+    SES gets a little more patience, still well inside the function's timeout.
+    """
+    return (
+        boto3.client("sesv2", config=SEND_CLIENT_CONFIG),
+        boto3.client("cloudwatch", config=ENRICHMENT_CLIENT_CONFIG),
+    )
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -40,7 +45,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(
         "NotificationsReceived", MetricUnit.Count, len(records) if isinstance(records, list) else 1
     )
-    outcomes = route_event(event, config(), sesv2=sesv2, cloudwatch=cloudwatch, logger=logger)
+    outcomes = route_event(
+        event,
+        config(),
+        sesv2=sesv2,
+        cloudwatch=cloudwatch,
+        logger=logger,
+        deadline=Deadline.from_context(context),
+    )
     for outcome in outcomes:
         metrics.add_metric(
             "EmailsSent" if outcome.action == "emailed" else "ForwardsLogged", MetricUnit.Count, 1

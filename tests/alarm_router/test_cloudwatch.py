@@ -164,6 +164,42 @@ def test_widget_for_math_alarm_hides_the_inputs() -> None:
     assert visible == {"e1": True, "m1": False, "m2": False}
 
 
+def test_widget_for_metrics_insights_alarm_draws_the_top_models_as_plain_rows_not_sql() -> None:
+    """No source shows GetMetricWidgetImage drawing SQL: draw the per-model series the query found."""
+    insights = alarm("sns-alarm-insights.json")
+    models = (
+        ModelValue("us.anthropic.claude-sonnet-4-5-20250929-v1:0", 180000.0),
+        ModelValue("amazon.nova-lite-v1:0", 9.0),
+    )
+    widget = metric_widget(insights, models)
+    assert widget["metrics"] == [
+        [
+            "AWS/Bedrock",
+            "InputTokenCount",
+            "ModelId",
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            {"stat": "Sum", "period": 3600, "label": "us.anthropic.claude-sonnet-4-5-20250929-v1:0"},
+        ],
+        [
+            "AWS/Bedrock",
+            "InputTokenCount",
+            "ModelId",
+            "amazon.nova-lite-v1:0",
+            {"stat": "Sum", "period": 3600, "label": "amazon.nova-lite-v1:0"},
+        ],
+    ]
+    assert widget["stacked"] is True  # sums stack up to the total the threshold applies to
+    assert widget["annotations"]["horizontal"][0] == {
+        "value": 100000.0,
+        "label": "threshold (all models)",
+        "color": "#d13212",
+    }
+    assert "SELECT" not in json.dumps(widget)
+    for nothing in (None, ()):
+        with pytest.raises(ValueError, match="per-model series"):
+            metric_widget(insights, nothing)
+
+
 def test_widget_image_error_is_raised_for_the_caller(cloudwatch: Any) -> None:
     with Stubber(cloudwatch) as stub:
         stub.add_client_error("get_metric_widget_image", "InvalidParameterInput", "bad widget")

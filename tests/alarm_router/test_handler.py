@@ -247,13 +247,38 @@ def test_unreadable_notifications_are_forwarded_as_received(
     assert result["results"][0]["kind"] == "forwarded"
 
 
-def test_digest_fallback_on_the_topic_is_logged_not_emailed_again(world: World, lambda_context: Any) -> None:
-    """ReportFunction's SNS fallback reaches the topic's email subscription; the router must not resend it."""
+def digest_event() -> dict[str, Any]:
     event = _with_message("This is the plain-text Bedrock usage digest. ...")
+    event["Records"][0]["Sns"]["Subject"] = "Bedrock usage 2026-11-27"
     event["Records"][0]["Sns"]["MessageAttributes"] = {
         "bedrock_usage_origin": {"Type": "String", "Value": "digest"}
     }
-    result = world.run(event, lambda_context)
+    return event
+
+
+def test_digest_fallback_is_emailed_once_when_the_topic_has_no_email_subscription(
+    world: World, lambda_context: Any
+) -> None:
+    """With SenderEmail set, AlertEmail has no raw subscription: the router is the digest's only way out."""
+    result = world.run(digest_event(), lambda_context)
+    [sent] = world.sent()
+    assert sent.destinations["ToAddresses"] == ["ops@example.com"]  # the `default` rule
+    assert sent.subject == "Bedrock usage 2026-11-27"
+    assert (
+        "This is the plain-text Bedrock usage digest."
+        in world.requests[0]["Content"]["Simple"]["Body"]["Text"]["Data"]
+    )
+    assert [(r["kind"], r["action"]) for r in result["results"]] == [("digest", "emailed")]
+
+
+def test_digest_fallback_without_a_sender_is_left_to_the_topic_subscription(
+    world: World, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without SenderEmail, AlertEmail's raw subscription delivers it; the router adds no second copy."""
+    monkeypatch.setenv("SENDER_EMAIL", "")
+    app = load_handler_module("alarm_router")
+    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch))
+    result = app.handler(digest_event(), lambda_context)
     assert world.sent() == []
     assert [(r["kind"], r["action"]) for r in result["results"]] == [("digest", "logged")]
 
@@ -368,7 +393,12 @@ def test_composite_alarm_email_shows_the_child_metric_and_models(world: World, l
     assert "Triggered by Bedrock-ClientErrors" in sent.body
     assert "amazon.nova-lite-v1:0" in sent.body
     widget = json.loads(world.stub_requests("GetMetricWidgetImage")[0]["MetricWidget"])
-    assert "InvocationClientErrors" in widget["metrics"][0][0]["expression"]
+    # the child is a Metrics Insights alarm: drawn as one plain row per model found, never as SQL
+    assert [row[:4] for row in widget["metrics"]] == [
+        ["AWS/Bedrock", "InvocationClientErrors", "ModelId", "amazon.nova-lite-v1:0"],
+        ["AWS/Bedrock", "InvocationClientErrors", "ModelId", "global.anthropic.claude-opus-4-6-v1"],
+    ]
+    assert "SELECT" not in json.dumps(widget)
 
 
 def test_composite_alarm_without_child_details_still_names_the_children(
@@ -396,3 +426,47 @@ def test_insufficient_data_is_emailed_without_querying_cloudwatch(world: World, 
     [sent] = world.sent()
     assert sent.subject == "INSUFFICIENT_DATA: Bedrock-HighLatency-ClaudeSonnet"
     assert world.cw_calls == []
+
+
+def test_with_a_sender_and_no_routing_everything_goes_to_alert_email_once(
+    world: World, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SenderEmail set, AlarmRouting empty: AlertEmail gets the readable email (no raw subscription)."""
+    monkeypatch.setenv("ALARM_ROUTING", "")
+    monkeypatch.setenv("ALERT_EMAIL", "oncall@example.com")
+    app = load_handler_module("alarm_router")
+    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch))
+    names = ["sns-alarm-math.json", "sns-budget.json", "sns-other.json"]
+    stub_math_enrichment(world.stub)
+    result = app.handler({"Records": [load_event(n)["Records"][0] for n in names]}, lambda_context)
+    sent = world.sent()
+    assert [m.destinations["ToAddresses"] for m in sent] == [["oncall@example.com"]] * 3
+    assert [r["kind"] for r in result["results"]] == ["alarm", "budget", "forwarded"]
+    assert [r["action"] for r in result["results"]] == ["emailed"] * 3
+
+
+def test_alert_email_catches_what_no_rule_claims(
+    world: World, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALARM_ROUTING", "budget=finance@example.com")
+    monkeypatch.setenv("ALERT_EMAIL", "oncall@example.com")
+    app = load_handler_module("alarm_router")
+    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch))
+    app.handler(
+        {"Records": [load_event(n)["Records"][0] for n in ("sns-budget.json", "sns-other.json")]},
+        lambda_context,
+    )
+    assert [m.destinations["ToAddresses"] for m in world.sent()] == [
+        ["finance@example.com"],
+        ["oncall@example.com"],
+    ]
+
+
+def test_a_bad_alert_email_setting_fails_loudly(
+    world: World, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALERT_EMAIL", "not an address")
+    app = load_handler_module("alarm_router")
+    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch))
+    with pytest.raises(ValueError, match="ALERT_EMAIL"):
+        app.handler(load_event("sns-budget.json"), lambda_context)

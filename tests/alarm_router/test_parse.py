@@ -6,13 +6,13 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from bedrock_usage.alarms.location import arn_location
 from bedrock_usage.alarms.notification import (
     AlarmNotification,
     BudgetNotification,
     ForwardedNotification,
     parse_message,
     parse_record,
-    region_code,
 )
 
 from tests.conftest import load_event
@@ -100,6 +100,52 @@ def test_budget_plain_text_is_read_into_fields() -> None:
     assert budget.fields["Budgeted Amount"] == "$100.00"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 'Alert' and 'Budget Name:' somewhere: the old test read this as a budget alert
+        "Security Alert from our SIEM\nBudget Name: Q4 marketing\nSeverity: high\n",
+        # the anchor quoted in the middle of other text, not as the first line
+        "FYI, forwarding this:\nAWS Budget Notification November 28, 2026\nBudget Name: x\n",
+        # the first line alone, without a Budget Name line
+        "AWS Budget Notification November 28, 2026\nAlert Type: ACTUAL\n",
+    ],
+)
+def test_budget_look_alikes_are_forwarded_not_read_as_budgets(text: str) -> None:
+    forwarded = parse_record(with_message("sns-other.json", text))
+    assert isinstance(forwarded, ForwardedNotification)
+    assert forwarded.text == text
+
+
+def test_deeply_nested_json_is_forwarded_not_raised() -> None:
+    """json.loads raises RecursionError (not ValueError) beyond ~1,000 levels."""
+    text = "[" * 100_000 + "]" * 100_000
+    forwarded = parse_record(with_message("sns-other.json", text))
+    assert isinstance(forwarded, ForwardedNotification)
+    assert "nested too deeply" in forwarded.note
+    assert forwarded.text == text
+
+
+@pytest.mark.parametrize("bad", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_non_finite_numbers_are_read_as_missing(bad: str) -> None:
+    """json.loads accepts NaN/Infinity and reads 1e999 as inf; int() of them raises."""
+    text = record_of("sns-alarm-single.json")["Sns"]["Message"]
+    text = (
+        text.replace('"Period": 300', f'"Period": {bad}')
+        .replace('"Threshold": 10000.0', f'"Threshold": {bad}')
+        .replace('"EvaluationPeriods": 3', f'"EvaluationPeriods": {bad}')
+        .replace("14210.5 (28/11/26", "1e999 (28/11/26")
+    )
+    alarm = parse_message(text)
+    assert isinstance(alarm, AlarmNotification)
+    assert (alarm.trigger.period, alarm.trigger.threshold, alarm.trigger.evaluation_periods) == (
+        None,
+        None,
+        None,
+    )
+    assert [d.value for d in alarm.observed] == [12877.25]  # the infinite datapoint is dropped
+
+
 def test_other_plain_text_is_forwarded_with_a_note() -> None:
     other = parse_record(record_of("sns-other.json"))
     assert isinstance(other, ForwardedNotification)
@@ -120,29 +166,39 @@ def test_actions_as_strings_and_api_cased_dimensions_are_accepted() -> None:
     assert alarm.trigger.statistic == "Sum"
 
 
-def test_region_comes_from_the_long_name_when_the_arn_is_missing() -> None:
+def test_region_is_never_taken_from_the_legacy_long_name() -> None:
+    """CloudWatch writes 'EU (Ireland)', botocore 'Europe (Ireland)': without an ARN the region is unknown."""
     data = message_of("sns-alarm-single.json")
     del data["AlarmArn"]
-    data["Region"] = "Europe (Frankfurt)"
+    data["Region"] = "EU (Ireland)"
     alarm = parse_message(json.dumps(data))
     assert isinstance(alarm, AlarmNotification)
-    assert alarm.region == "eu-central-1"
+    assert (alarm.region, alarm.partition) == (None, "aws")
+    assert alarm.region_name == "EU (Ireland)"
 
 
 @pytest.mark.parametrize(
-    ("name", "code"),
+    ("arn", "expected"),
     [
-        ("US East (N. Virginia)", "us-east-1"),
-        ("Asia Pacific (Tokyo)", "ap-northeast-1"),
-        ("us-west-2", "us-west-2"),
+        ("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:a", ("aws", "eu-west-1")),
+        ("arn:aws:cloudwatch:ap-southeast-4:123456789012:alarm:a", ("aws", "ap-southeast-4")),
+        ("arn:aws-cn:cloudwatch:cn-northwest-1:123456789012:alarm:a", ("aws-cn", "cn-northwest-1")),
+        ("arn:aws-us-gov:cloudwatch:us-gov-west-1:123456789012:alarm:a", ("aws-us-gov", "us-gov-west-1")),
+        # forged or broken: never trusted
+        ("arn:aws:cloudwatch:evil.example/x?:123456789012:alarm:a", (None, None)),
+        ("arn:aws:cloudwatch:us-east-1.evil.example:123456789012:alarm:a", (None, None)),
+        ("arn:aws:cloudwatch:US-EAST-1:123456789012:alarm:a", (None, None)),
+        ("arn:aws:cloudwatch:us-east-123:123456789012:alarm:a", (None, None)),
+        ("arn:evil:cloudwatch:us-east-1:123456789012:alarm:a", (None, None)),
+        ("arn:aws:cloudwatch:cn-north-1:123456789012:alarm:a", (None, None)),  # partition and region disagree
+        ("arn:aws-cn:cloudwatch:us-east-1:123456789012:alarm:a", (None, None)),
+        ("arn:aws:cloudwatch:us-gov-west-1:123456789012:alarm:a", (None, None)),
+        ("not-an-arn", (None, None)),
+        (None, (None, None)),
     ],
 )
-def test_region_code(name: str, code: str) -> None:
-    assert region_code(name) == code
-
-
-def test_unknown_region_name_is_none() -> None:
-    assert region_code("Atlantis (Central)") is None
+def test_partition_and_region_come_only_from_a_real_arn(arn: str | None, expected: tuple) -> None:
+    assert arn_location(arn) == expected
 
 
 def test_truncated_json_is_forwarded_as_received() -> None:

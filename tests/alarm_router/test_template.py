@@ -115,3 +115,41 @@ def test_environment_carries_the_settings_the_router_reads(resources: dict[str, 
     assert variables["ALARM_ROUTING"] == {"Ref": "AlarmRouting"}
     assert variables["DASHBOARD_NAME"] == {"Ref": "DashboardName"}
     assert variables["LOG_GROUP_NAME"] == {"Ref": "LogGroupName"}
+    assert variables["ALERT_EMAIL"] == {"Ref": "AlertEmail"}
+
+
+def condition_holds(conditions: dict[str, Any], node: Any, parameters: dict[str, str]) -> bool:
+    """Evaluate a CloudFormation condition (Fn::And/Or/Not/Equals, Condition, Ref) for given parameters."""
+    if isinstance(node, str):
+        return condition_holds(conditions, conditions[node], parameters)
+    [(function, args)] = node.items()
+    if function == "Condition":
+        return condition_holds(conditions, conditions[args], parameters)
+    if function == "Fn::Not":
+        return not condition_holds(conditions, args[0], parameters)
+    if function == "Fn::And":
+        return all(condition_holds(conditions, arg, parameters) for arg in args)
+    if function == "Fn::Or":
+        return any(condition_holds(conditions, arg, parameters) for arg in args)
+    if function == "Fn::Equals":
+        values = [parameters[a["Ref"]] if isinstance(a, dict) else a for a in args]
+        return values[0] == values[1]
+    raise AssertionError(f"unexpected condition function {function}")
+
+
+@pytest.mark.parametrize(
+    ("alert_email", "sender", "raw_subscription"),
+    [
+        ("oncall@example.com", "", True),  # the router cannot email: the raw notification is all there is
+        ("oncall@example.com", "alerts@example.com", False),  # the router emails it: one email, not two
+        ("", "", False),
+        ("", "alerts@example.com", False),
+    ],
+)
+def test_alert_email_gets_the_raw_notification_only_when_the_router_cannot_email(
+    sam: dict[str, Any], alert_email: str, sender: str, raw_subscription: bool
+) -> None:
+    subscription = sam["Resources"]["AlertEmailSubscription"]
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlertEmail"}
+    parameters = {"AlertEmail": alert_email, "SenderEmail": sender}
+    assert condition_holds(sam["Conditions"], subscription["Condition"], parameters) is raw_subscription

@@ -89,15 +89,31 @@ def _combine(statistic: str, points: list[float]) -> float:
     return sum(points) / len(points)
 
 
-def metric_widget(alarm: AlarmNotification) -> dict[str, Any]:
-    """The GetMetricWidgetImage definition: the alarm's metric(s) over the last hours, threshold marked."""
+def metric_widget(alarm: AlarmNotification, models: tuple[ModelValue, ...] | None = None) -> dict[str, Any]:
+    """The GetMetricWidgetImage definition: the alarm's metric(s) over the last hours, threshold marked.
+
+    A Metrics Insights alarm is drawn as plain metric rows, one per model in `models` (stacked when the
+    statistic adds up), because GetMetricWidgetImage documents metric math only, never SQL (REFERENCE §14.1).
+    Raises ValueError when such an alarm has no models to draw.
+    """
     trigger = alarm.trigger
     period = trigger.period or 300
     hours = max(3, min(24, -(-period * max(trigger.evaluation_periods or 1, 1) * 4 // 3600)))
     metrics: list[list[Any]] = []
-    if trigger.kind == "metric" and trigger.metric:
+    stacked = False
+    if trigger.kind == "insights":
+        name, statistic = trigger.metric_name, trigger.statistic or "Sum"
+        if not models or trigger.namespace != BEDROCK_NAMESPACE or not name:
+            raise ValueError(
+                "a Metrics Insights alarm is drawn from its per-model series, and none was found"
+            )
+        stacked = statistic in ("Sum", "SampleCount")
+        for model in models:
+            row_options = {"stat": statistic, "period": period, "label": model.model_id}
+            metrics.append([BEDROCK_NAMESPACE, name, "ModelId", model.model_id, row_options])
+    elif trigger.kind == "metric" and trigger.metric:
         metrics.append(_metric_row(trigger.metric, {"label": trigger.metric.name}))
-    for query in trigger.queries:
+    for query in trigger.queries if trigger.kind != "insights" else ():
         visible = query.return_data or query.id == trigger.threshold_metric_id
         if query.expression:
             options: dict[str, Any] = {"expression": query.expression, "id": query.id, "visible": visible}
@@ -110,7 +126,7 @@ def metric_widget(alarm: AlarmNotification) -> dict[str, Any]:
     widget: dict[str, Any] = {
         "title": alarm.name[:200],
         "view": "timeSeries",
-        "stacked": False,
+        "stacked": stacked,
         "metrics": metrics,
         "period": period,
         "start": f"-PT{hours}H",
@@ -122,8 +138,9 @@ def metric_widget(alarm: AlarmNotification) -> dict[str, Any]:
     if alarm.region:
         widget["region"] = alarm.region
     if trigger.threshold is not None:
+        label = "threshold (all models)" if trigger.kind == "insights" else "threshold"
         widget["annotations"] = {
-            "horizontal": [{"value": trigger.threshold, "label": "threshold", "color": "#d13212"}]
+            "horizontal": [{"value": trigger.threshold, "label": label, "color": "#d13212"}]
         }
     return widget
 
@@ -139,10 +156,12 @@ def _metric_row(metric: MetricRef, options: dict[str, Any]) -> list[Any]:
     return [*row, options]
 
 
-def widget_image(cloudwatch: Any, alarm: AlarmNotification) -> bytes:
-    """A PNG of the alarm's metric from CloudWatch GetMetricWidgetImage."""
+def widget_image(
+    cloudwatch: Any, alarm: AlarmNotification, models: tuple[ModelValue, ...] | None = None
+) -> bytes:
+    """A PNG of the alarm's metric from CloudWatch GetMetricWidgetImage (see `metric_widget`)."""
     response = cloudwatch.get_metric_widget_image(
-        MetricWidget=json.dumps(metric_widget(alarm)), OutputFormat="png"
+        MetricWidget=json.dumps(metric_widget(alarm, models)), OutputFormat="png"
     )
     image = response["MetricWidgetImage"]
     if not image:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from html import escape
 from typing import Any
 from urllib.parse import quote
 
@@ -79,6 +80,11 @@ class Email:
 
 
 def console_base(partition: str, region: str) -> str:
+    """The console host of a partition (China and GovCloud have their own domains, without the region).
+
+    Hosts as used by console tools such as common-fate/granted `pkg/console`: console.amazonaws.cn,
+    console.amazonaws-us-gov.com, <region>.console.aws.amazon.com. The caller passes a validated region.
+    """
     if partition == "aws-cn":
         return "https://console.amazonaws.cn"
     if partition == "aws-us-gov":
@@ -95,12 +101,12 @@ def console_links(
     log_group: str | None = None,
 ) -> Links:
     """Links into the CloudWatch and Billing consoles (the console double-encodes log group names)."""
-    base = f"{console_base(partition, region)}/cloudwatch/home?region={region}"
+    base = f"{console_base(partition, region)}/cloudwatch/home?region={quote(region, safe='')}"
     return Links(
-        alarm=f"{base}#alarmsV2:alarm/{quote(alarm_name, safe='')}" if alarm_name else None,
-        dashboard=f"{base}#dashboards/dashboard/{quote(dashboard, safe='')}" if dashboard else None,
+        alarm=f"{base}#alarmsV2:alarm/{quote(scrub(alarm_name), safe='')}" if alarm_name else None,
+        dashboard=f"{base}#dashboards/dashboard/{quote(scrub(dashboard), safe='')}" if dashboard else None,
         logs=(
-            f"{base}#logsV2:log-groups/log-group/{quote(log_group, safe='').replace('%', '$25')}"
+            f"{base}#logsV2:log-groups/log-group/{quote(scrub(log_group), safe='').replace('%', '$25')}"
             if log_group
             else None
         ),
@@ -181,13 +187,21 @@ def metric_label(trigger: Trigger) -> str:
     return f"{base} ({detail})" if detail else base
 
 
+def scrub(text: str) -> str:
+    """Text that can be encoded as UTF-8: a lone surrogate (JSON allows "\\ud800") becomes '?'.
+
+    Python strings may hold lone surrogates; the CSS inliner, botocore and the log writer cannot encode them.
+    """
+    return text.encode("utf-8", errors="replace").decode("utf-8")
+
+
 def _clean(text: str) -> str:
     """One printable line: subjects must not carry line breaks (header injection) or control characters."""
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
 
 
 def _subject(text: str) -> str:
-    flat = _clean(text) or "(no subject)"
+    flat = _clean(scrub(text)) or "(no subject)"
     return flat if len(flat) <= SUBJECT_MAX else flat[: SUBJECT_MAX - 3] + "..."
 
 
@@ -406,11 +420,34 @@ def compose(
         view = forwarded_view(notification, now)
     view["links"] = links
     env = environment()
-    html = inline_css(env.get_template("alarm.html").render(**view))
-    text = env.get_template("alarm.txt").render(**view)
+    html = inline_css(scrub(env.get_template("alarm.html").render(**view)))
+    text = scrub(env.get_template("alarm.txt").render(**view))
     images: tuple[InlineImage, ...] = ()
     if view.get("graph_cid") and extras.graph:
         images = (InlineImage(content_id=GRAPH_CID, data=extras.graph, filename="alarm-graph.png"),)
     return Email(
         subject=view["subject"], html=html, text=re.sub(r"\n{3,}", "\n\n", text).strip() + "\n", images=images
     )
+
+
+def plain_forward(text: str, *, note: str, subject: str, now: datetime) -> Email:
+    """A template-free email carrying `text` as received: the last resort when reading or rendering failed.
+
+    Kept free of Jinja and the CSS inliner so that whatever broke them cannot break this too.
+    """
+    safe_text, safe_note = scrub(text), scrub(note)
+    html = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Forwarded notification</title>'
+        '</head><body><p style="font-family: Arial, sans-serif; font-size: 14px;">'
+        f'{escape(safe_note)}</p><pre style="white-space: pre-wrap; word-wrap: break-word; '
+        f'font-size: 12px;">{escape(safe_text[:HTML_RAW_LIMIT])}</pre>'
+        + (
+            "<p>(Cut here; the plain-text part has the whole message.)</p>"
+            if len(safe_text) > HTML_RAW_LIMIT
+            else ""
+        )
+        + f'<p style="color: #8a94a0; font-size: 11px;">Bedrock Usage Monitor &middot; {when(now)}</p>'
+        "</body></html>"
+    )
+    body = f"{safe_note}\n\n--- Message as received ---\n{safe_text or '(empty)'}\n"
+    return Email(subject=_subject(f"Forwarded notification: {subject}"), html=html, text=body)

@@ -7,11 +7,13 @@ becomes a `ForwardedNotification` that carries the raw text and a note saying wh
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any, Literal
+
+from bedrock_usage.alarms.location import arn_location
 
 ALARM_STATES = ("ALARM", "OK", "INSUFFICIENT_DATA")
 TriggerKind = Literal["metric", "math", "insights", "anomaly", "composite"]
@@ -221,6 +223,11 @@ def parse_message(message: str, envelope: Envelope | None = None) -> Notificatio
         return ForwardedNotification(message, "The notification is empty.", envelope=envelope)
     try:
         data = json.loads(message)
+    except RecursionError:
+        # json.loads recurses per nesting level: '[' * 100000 exhausts the stack (not a ValueError).
+        return ForwardedNotification(
+            message, "The notification is JSON nested too deeply to read.", envelope=envelope
+        )
     except ValueError as error:
         if _looks_like_budget(message):
             return BudgetNotification(message, _budget_fields(message), envelope)
@@ -257,7 +264,7 @@ def _alarm(data: dict[str, Any], message: str, envelope: Envelope) -> Notificati
         )
     arn = _str(data.get("AlarmArn"))
     region_name = _str(data.get("Region"))
-    partition, region = _arn_partition_region(arn)
+    partition, region = arn_location(arn)
     reason = _str(data.get("NewStateReason")) or ""
     return AlarmNotification(
         name=name,
@@ -268,7 +275,8 @@ def _alarm(data: dict[str, Any], message: str, envelope: Envelope) -> Notificati
         description=_str(data.get("AlarmDescription")),
         account_id=_str(data.get("AWSAccountId")),
         arn=arn,
-        region=region or region_code(region_name),
+        # Never from the long name: CloudWatch's legacy "EU (Ireland)" is not botocore's "Europe (Ireland)".
+        region=region,
         region_name=region_name,
         partition=partition or "aws",
         state_change_time=parse_time(_str(data.get("StateChangeTime"))),
@@ -309,7 +317,7 @@ def metric_alarm(data: dict[str, Any]) -> AlarmNotification | None:
     if trigger is None or not data.get("AlarmName"):
         return None
     arn = _str(data.get("AlarmArn"))
-    partition, region = _arn_partition_region(arn)
+    partition, region = arn_location(arn)
     reason = _str(data.get("StateReason")) or ""
     updated = data.get("StateUpdatedTimestamp")
     return AlarmNotification(
@@ -424,7 +432,8 @@ def observed_datapoints(reason: str) -> tuple[Datapoint, ...]:
     match = re.search(r"datapoints?\s*\[([^\]]*)\]", reason)
     if not match:
         return ()
-    return tuple(Datapoint(float(value), at.strip()) for value, at in _DATAPOINT.findall(match.group(1)))
+    points = ((float(value), at.strip()) for value, at in _DATAPOINT.findall(match.group(1)))
+    return tuple(Datapoint(value, at) for value, at in points if math.isfinite(value))
 
 
 def anomaly_band(reason: str) -> tuple[float | None, float | None] | None:
@@ -432,7 +441,7 @@ def anomaly_band(reason: str) -> tuple[float | None, float | None] | None:
     bounds = []
     for side in ("lower", "upper"):
         match = re.search(rf"{side} thresholds?\s*\[\s*({_NUMBER})", reason)
-        bounds.append(float(match.group(1)) if match else None)
+        bounds.append(_float(match.group(1)) if match else None)
     return (bounds[0], bounds[1]) if any(b is not None for b in bounds) else None
 
 
@@ -452,38 +461,18 @@ def parse_time(text: str | None) -> datetime | None:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-@cache
-def _region_codes() -> dict[str, str]:
-    """Long region names ('US East (N. Virginia)') -> codes, from botocore's partition endpoint data."""
-    from botocore.loaders import Loader
-
-    endpoints = Loader().load_data("endpoints")
-    return {
-        str(info.get("description", "")).casefold(): code
-        for partition in endpoints.get("partitions", [])
-        for code, info in partition.get("regions", {}).items()
-    }
-
-
-def region_code(name: str | None) -> str | None:
-    """'US East (N. Virginia)' -> 'us-east-1'; a code passes through; unknown -> None."""
-    if not name:
-        return None
-    if re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", name):
-        return name
-    return _region_codes().get(name.strip().casefold())
-
-
-def _arn_partition_region(arn: str | None) -> tuple[str | None, str | None]:
-    parts = (arn or "").split(":")
-    if len(parts) >= 6 and parts[0] == "arn":
-        return parts[1] or None, parts[3] or None
-    return None, None
+_BUDGET_FIRST_LINE = re.compile(r"AWS Budget Notification\b")
+_BUDGET_NAME_LINE = re.compile(r"^Budget Name:[ \t]*\S", re.MULTILINE)
 
 
 def _looks_like_budget(message: str) -> bool:
+    """AWS Budgets' plain-text shape: first line 'AWS Budget Notification <date>', a 'Budget Name:' line.
+
+    Both are required (REFERENCE §5, events/sns-budget.json): a word such as 'Alert' anywhere is not enough.
+    """
     head = message[:4000]
-    return "AWS Budget Notification" in head or ("Budget Name:" in head and "Alert" in head)
+    first = next((line.strip() for line in head.splitlines() if line.strip()), "")
+    return bool(_BUDGET_FIRST_LINE.match(first)) and bool(_BUDGET_NAME_LINE.search(head))
 
 
 def _budget_fields(message: str) -> dict[str, str]:
@@ -507,10 +496,12 @@ def _str(value: Any) -> str | None:
 
 
 def _float(value: Any) -> float | None:
+    """A finite float, or None: NaN, Infinity and 1e999 (json.loads reads it as inf) are not numbers."""
     try:
-        return None if value is None or isinstance(value, bool) else float(value)
-    except (TypeError, ValueError):
+        number = None if value is None or isinstance(value, bool) else float(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _int(value: Any) -> int | None:

@@ -1,8 +1,12 @@
 """The alarm router's job: one SNS record in, exactly one email (or one logged forward) out.
 
 The router never publishes to SNS: its input is the alert topic, and a message sent back there would
-loop. When SES is not configured it only logs, because the topic's own email subscription already
-carries the raw notification.
+loop. When SES is not configured it only logs, because then (and only then) the topic's own email
+subscription to AlertEmail carries the raw notification. With SES configured, AlertEmail gets the
+readable email instead, so a person receives one email per alarm, not two.
+
+No record can make another one fail: whatever reading or rendering one record raises, that record is
+forwarded as received, with a note saying why, and the next record is handled as usual.
 """
 
 from __future__ import annotations
@@ -11,14 +15,15 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bedrock_usage.alarms.cloudwatch import alarm_started, child_alarms, top_models, widget_image
-from bedrock_usage.alarms.compose import Extras, compose, console_links
+from bedrock_usage.alarms.compose import Email, Extras, compose, console_links, plain_forward, scrub
+from bedrock_usage.alarms.enrich import Deadline, enrich
+from bedrock_usage.alarms.location import partition_of
 from bedrock_usage.alarms.notification import (
     AlarmNotification,
     BudgetNotification,
@@ -26,7 +31,7 @@ from bedrock_usage.alarms.notification import (
     Notification,
     parse_record,
 )
-from bedrock_usage.alarms.routing import Routing
+from bedrock_usage.alarms.routing import Routing, RoutingError, is_address
 from bedrock_usage.deliver import ORIGIN_ATTRIBUTE, send_email
 
 LOG_TEXT_LIMIT = 200_000  # characters of a forwarded message written to the log (an event holds 256 KB)
@@ -46,21 +51,33 @@ class RouterConfig:
     region: str
     dashboard: str | None = None
     log_group: str | None = None
+    alert_email: str | None = None  # gets whatever no routing rule (and no `default`) claims
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RouterConfig:
-        """Read SENDER_EMAIL, ALARM_ROUTING, DASHBOARD_NAME, LOG_GROUP_NAME, AWS_REGION.
+        """Read SENDER_EMAIL, ALARM_ROUTING, ALERT_EMAIL, DASHBOARD_NAME, LOG_GROUP_NAME, AWS_REGION.
 
-        A bad ALARM_ROUTING raises RoutingError (a ValueError) naming the bad rule.
+        A bad ALARM_ROUTING or ALERT_EMAIL raises RoutingError (a ValueError) naming the bad part.
         """
         env = os.environ if env is None else env
+        alert_email = env.get("ALERT_EMAIL", "").strip() or None
+        if alert_email and not is_address(alert_email):
+            raise RoutingError(f"ALERT_EMAIL {alert_email!r} is not an email address")
         return cls(
             sender=env.get("SENDER_EMAIL", "").strip() or None,
             routing=Routing.parse(env.get("ALARM_ROUTING", "")),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             dashboard=env.get("DASHBOARD_NAME", "").strip() or None,
             log_group=env.get("LOG_GROUP_NAME", "").strip() or None,
+            alert_email=alert_email,
         )
+
+    def recipients_for(self, notification: Notification | None) -> tuple[str, ...]:
+        """The routing rule's addresses; else AlertEmail (so an empty AlarmRouting sends all to it)."""
+        found = (
+            self.routing.recipients_for(notification) if notification is not None else self.routing.default
+        )
+        return found or ((self.alert_email,) if self.alert_email else ())
 
 
 @dataclass(frozen=True)
@@ -77,15 +94,16 @@ class Outcome:
     enrichment_failures: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
+        """The handler's result for this record; every string encodable, so Lambda can return it."""
         return {
             "kind": self.kind,
             "action": self.action,
-            "snsMessageId": self.sns_message_id,
-            "subject": self.subject,
+            "snsMessageId": scrub(self.sns_message_id),
+            "subject": scrub(self.subject),
             "recipients": list(self.recipients),
             "sesMessageId": self.ses_message_id,
-            "note": self.note,
-            "enrichmentFailures": list(self.enrichment_failures),
+            "note": scrub(self.note) if self.note else None,
+            "enrichmentFailures": [scrub(item) for item in self.enrichment_failures],
         }
 
 
@@ -95,7 +113,10 @@ def raw_message(record: Any) -> str:
     message = sns.get("Message") if isinstance(sns, dict) else None
     if isinstance(message, str):
         return message
-    return json.dumps(record, default=str)
+    try:
+        return json.dumps(record, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return repr(record)[:LOG_TEXT_LIMIT]
 
 
 def origin_of(record: Any) -> str | None:
@@ -107,107 +128,32 @@ def origin_of(record: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _envelope_field(record: Any, key: str) -> str:
+    sns = record.get("Sns") if isinstance(record, dict) else None
+    value = sns.get(key) if isinstance(sns, dict) else None
+    return scrub(value) if isinstance(value, str) else ""
+
+
 def kind_of(notification: Notification) -> str:
     if isinstance(notification, AlarmNotification):
         return "resolved" if notification.new_state == "OK" and notification.old_state == "ALARM" else "alarm"
     return "budget" if isinstance(notification, BudgetNotification) else "forwarded"
 
 
-def enrich(cloudwatch: Any, alarm: AlarmNotification, *, now: datetime, logger: Any) -> Extras:
-    """Models, graph and start time from CloudWatch; each failure is logged and named, never fatal."""
-    missing: list[str] = []
-    models = graph = started = child = None
-    if alarm.new_state == "ALARM" and alarm.trigger.kind == "composite":
-        try:
-            child = next(iter(child_alarms(cloudwatch, alarm)), None)
-        except _AWS_ERRORS as error:
-            logger.warning(
-                "reading the child alarms failed", extra={"alarm": alarm.name, "error": str(error)}
-            )
-            missing.append("the triggering child alarm's metric (CloudWatch DescribeAlarms failed)")
-    measured = child or alarm  # a composite alarm is shown through its triggering child
-    if alarm.new_state == "ALARM" and measured.trigger.kind != "composite":
-        try:
-            models = top_models(cloudwatch, measured, now=now)
-        except _AWS_ERRORS as error:
-            logger.warning("per-model query failed", extra={"alarm": alarm.name, "error": str(error)})
-            missing.append("the per-model breakdown (CloudWatch query failed)")
-        try:
-            graph = widget_image(cloudwatch, measured)
-        except (*_AWS_ERRORS, ValueError, KeyError) as error:
-            logger.warning("metric graph failed", extra={"alarm": alarm.name, "error": str(error)})
-            missing.append("the graph (CloudWatch GetMetricWidgetImage failed)")
-    elif alarm.new_state == "OK" and alarm.old_state == "ALARM":
-        try:
-            started = alarm_started(cloudwatch, alarm.name, before=alarm.state_change_time or now)
-        except _AWS_ERRORS as error:
-            logger.warning("alarm history failed", extra={"alarm": alarm.name, "error": str(error)})
-            missing.append("how long the alarm lasted (alarm history unavailable)")
-    return Extras(models=models, graph=graph, started=started, child=child, missing=tuple(missing))
+@dataclass
+class _Batch:
+    """What one invocation shares between its records: the deadline, and whether CloudWatch stalled."""
+
+    deadline: Deadline
+    cloudwatch_stalled: bool = False
 
 
-def route_record(
-    record: Any,
-    config: RouterConfig,
-    *,
-    sesv2: Any,
-    cloudwatch: Any,
-    logger: Any = None,
-    now: datetime | None = None,
-) -> Outcome:
-    """Parse, route, enrich, render and send one record. SES failures are logged and re-raised."""
-    logger = logger or logging.getLogger(__name__)
-    now = now or datetime.now(UTC)
-    if origin_of(record) == "digest":
-        # The daily digest's plain-text fallback, published to the alert topic by ReportFunction. The
-        # topic's email subscription already delivers it; emailing it again would send it twice.
-        sns = record.get("Sns", {})
-        logger.info("digest fallback on the alert topic: left to the topic's email subscription")
-        return Outcome(
-            "digest",
-            "logged",
-            str(sns.get("MessageId", "")),
-            str(sns.get("Subject") or ""),
-            note="digest fallback, delivered by the topic's email subscription",
-        )
-    notification = parse_record(record)
-    recipients = config.routing.recipients_for(notification)
-    envelope = notification.envelope
-    alarm = notification if isinstance(notification, AlarmNotification) else None
-    alarm_name = alarm.name if alarm else getattr(notification, "alarm_name", None)
-    links = console_links(
-        region=(alarm.region if alarm else None) or config.region,
-        partition=alarm.partition if alarm else "aws",
-        alarm_name=alarm_name,
-        dashboard=config.dashboard,
-        log_group=config.log_group,
-    )
-    note = notification.note if isinstance(notification, ForwardedNotification) else None
-    if not config.sender or not recipients:
-        why = "no SenderEmail configured" if not config.sender else "no routing rule matches and no default"
-        text = raw_message(record)
-        logger.warning(
-            "notification logged, not emailed",
-            extra={
-                "why": why,
-                "kind": kind_of(notification),
-                "sns_message_id": envelope.message_id,
-                "sns_subject": envelope.subject,
-                "alarm": alarm_name,
-                "note": note,
-                "notification_text": text[:LOG_TEXT_LIMIT],
-                "notification_text_truncated": len(text) > LOG_TEXT_LIMIT,
-            },
-        )
-        return Outcome(kind_of(notification), "logged", envelope.message_id, envelope.subject, note=why)
-    extras = (
-        enrich(cloudwatch, notification, now=now, logger=logger)
-        if isinstance(notification, AlarmNotification)
-        else Extras()
-    )
-    email = compose(notification, links=links, extras=extras, now=now)
+def _send(
+    sesv2: Any, config: RouterConfig, recipients: tuple[str, ...], email: Email, sns_id: str, logger: Any
+) -> str:
+    assert config.sender  # callers check
     try:
-        message_id = send_email(
+        return send_email(
             sesv2,
             sender=config.sender,
             recipients=recipients,
@@ -220,13 +166,102 @@ def route_record(
         logger.error(
             "sending the alarm email failed",
             extra={
-                "sns_message_id": envelope.message_id,
+                "sns_message_id": scrub(sns_id),
                 "subject": email.subject,
                 "recipients": list(recipients),
                 "error": str(error),
             },
         )
         raise
+
+
+def _log_only(
+    record: Any, kind: str, why: str, *, note: str | None, alarm: str | None, logger: Any
+) -> Outcome:
+    text = scrub(raw_message(record))
+    logger.warning(
+        "notification logged, not emailed",
+        extra={
+            "why": why,
+            "kind": kind,
+            "sns_message_id": _envelope_field(record, "MessageId"),
+            "sns_subject": _envelope_field(record, "Subject"),
+            "alarm": scrub(alarm) if alarm else None,
+            "note": scrub(note) if note else None,
+            "notification_text": text[:LOG_TEXT_LIMIT],
+            "notification_text_truncated": len(text) > LOG_TEXT_LIMIT,
+        },
+    )
+    return Outcome(
+        kind, "logged", _envelope_field(record, "MessageId"), _envelope_field(record, "Subject"), note=why
+    )
+
+
+def _not_emailed_because(config: RouterConfig, recipients: tuple[str, ...]) -> str | None:
+    if not config.sender:
+        return "no SenderEmail configured"
+    if not recipients:
+        return "no routing rule matches, and no default or AlertEmail"
+    return None
+
+
+def route_record(
+    record: Any,
+    config: RouterConfig,
+    *,
+    sesv2: Any,
+    cloudwatch: Any,
+    logger: Any = None,
+    now: datetime | None = None,
+    batch: _Batch | None = None,
+    still_to_send: int = 1,
+) -> Outcome:
+    """Parse, route, enrich (within the deadline), render and send one record.
+
+    SES failures are logged and re-raised; anything else a hostile record raises is left to `route_event`.
+    """
+    logger = logger or logging.getLogger(__name__)
+    now = now or datetime.now(UTC)
+    batch = batch or _Batch(Deadline(60.0))
+    if origin_of(record) == "digest":
+        return _digest_fallback(record, config, sesv2=sesv2, logger=logger, now=now)
+    notification = parse_record(record)
+    recipients = config.recipients_for(notification)
+    envelope = notification.envelope
+    alarm = notification if isinstance(notification, AlarmNotification) else None
+    alarm_name = alarm.name if alarm else getattr(notification, "alarm_name", None)
+    note = notification.note if isinstance(notification, ForwardedNotification) else None
+    why = _not_emailed_because(config, recipients)
+    if why:
+        return _log_only(record, kind_of(notification), why, note=note, alarm=alarm_name, logger=logger)
+    # The ARN's partition and region only when they are real (notification.arn_location); else ours.
+    region, partition = (
+        (alarm.region, alarm.partition)
+        if alarm and alarm.region
+        else (config.region, partition_of(config.region))
+    )
+    links = console_links(
+        region=region,
+        partition=partition,
+        alarm_name=alarm_name,
+        dashboard=config.dashboard,
+        log_group=config.log_group,
+    )
+    extras = Extras()
+    if alarm:
+        extras, timed_out = enrich(
+            cloudwatch,
+            alarm,
+            now=now,
+            logger=logger,
+            budget_seconds=batch.deadline.enrichment_budget(still_to_send),
+            skip_reason="CloudWatch did not answer for an earlier notification"
+            if batch.cloudwatch_stalled
+            else None,
+        )
+        batch.cloudwatch_stalled = batch.cloudwatch_stalled or timed_out
+    email = compose(notification, links=links, extras=extras, now=now)
+    message_id = _send(sesv2, config, recipients, email, envelope.message_id, logger)
     logger.info(
         "alarm email sent",
         extra={"subject": email.subject, "recipients": list(recipients), "ses_message_id": message_id},
@@ -243,6 +278,63 @@ def route_record(
     )
 
 
+def _digest_fallback(record: Any, config: RouterConfig, *, sesv2: Any, logger: Any, now: datetime) -> Outcome:
+    """ReportFunction's plain-text digest, published to the alert topic when it could not use SES.
+
+    Without SenderEmail the topic's email subscription (AlertEmail) delivers it, so it is only logged.
+    With SenderEmail there is no such subscription: the router emails it to `default` or AlertEmail.
+    """
+    sns_id, subject = _envelope_field(record, "MessageId"), _envelope_field(record, "Subject")
+    recipients = config.recipients_for(None)
+    if not config.sender or not recipients:
+        logger.info("digest fallback on the alert topic: left to the topic's email subscription")
+        return Outcome(
+            "digest",
+            "logged",
+            sns_id,
+            subject,
+            note="digest fallback, delivered by the topic's email subscription",
+        )
+    note = "The daily digest's plain-text fallback (ReportFunction published it to the alert topic)."
+    email = plain_forward(raw_message(record), note=note, subject=subject or "Bedrock usage digest", now=now)
+    email = replace(email, subject=email.subject.removeprefix("Forwarded notification: "))
+    message_id = _send(sesv2, config, recipients, email, sns_id, logger)
+    return Outcome(
+        "digest", "emailed", sns_id, email.subject, recipients=recipients, ses_message_id=message_id
+    )
+
+
+def forward_unprocessable(
+    record: Any, config: RouterConfig, error: BaseException, *, sesv2: Any, logger: Any, now: datetime
+) -> Outcome:
+    """A record whose reading or rendering raised: forwarded as received (template-free), with a note."""
+    note = (
+        f"This notification could not be processed ({type(error).__name__}); it is forwarded as received. "
+        "The alarm router's log has the details."
+    )
+    recipients = config.recipients_for(None)
+    why = _not_emailed_because(config, recipients)
+    if why:
+        return _log_only(record, "forwarded", why, note=note, alarm=None, logger=logger)
+    sns_id = _envelope_field(record, "MessageId")
+    email = plain_forward(
+        raw_message(record),
+        note=note,
+        subject=_envelope_field(record, "Subject") or "unreadable notification",
+        now=now,
+    )
+    message_id = _send(sesv2, config, recipients, email, sns_id, logger)
+    return Outcome(
+        "forwarded",
+        "emailed",
+        sns_id,
+        email.subject,
+        recipients=recipients,
+        ses_message_id=message_id,
+        note=note,
+    )
+
+
 def route_event(
     event: Any,
     config: RouterConfig,
@@ -251,25 +343,47 @@ def route_event(
     cloudwatch: Any,
     logger: Any = None,
     now: datetime | None = None,
+    deadline: Deadline | None = None,
 ) -> list[Outcome]:
-    """Every record of an SNS-triggered Lambda event; raises DeliveryError after trying all of them."""
+    """Every record of an SNS-triggered Lambda event; raises DeliveryError after trying all of them.
+
+    `deadline` (from the Lambda context) bounds the optional CloudWatch extras so every email still goes.
+    """
     logger = logger or logging.getLogger(__name__)
+    now = now or datetime.now(UTC)
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list) or not records:
         # Not an SNS delivery at all (e.g. a hand-made test event): still one forward, never dropped.
         records = [event]
+    batch = _Batch(deadline or Deadline(60.0))
     outcomes: list[Outcome] = []
     failures: list[str] = []
-    for record in records:
+    for index, record in enumerate(records):
+        message_id = _envelope_field(record, "MessageId")
+        common: dict[str, Any] = {"sesv2": sesv2, "logger": logger, "now": now}
         try:
-            outcomes.append(
-                route_record(record, config, sesv2=sesv2, cloudwatch=cloudwatch, logger=logger, now=now)
-            )
-        except _AWS_ERRORS as error:
-            sns = record.get("Sns", {}) if isinstance(record, dict) else {}
-            message_id = str(sns.get("MessageId", "")) if isinstance(sns, dict) else ""
-            failures.append(f"{message_id or '?'}: {error}")
-            outcomes.append(Outcome("unknown", "failed", message_id, "", note=str(error)))
+            try:
+                outcome = route_record(
+                    record,
+                    config,
+                    cloudwatch=cloudwatch,
+                    batch=batch,
+                    still_to_send=len(records) - index,
+                    **common,
+                )
+            except _AWS_ERRORS:
+                raise
+            except Exception as error:  # reported, and the record still forwarded raw
+                logger.exception(
+                    "notification could not be processed; forwarding it as received",
+                    extra={"sns_message_id": message_id, "error": f"{type(error).__name__}: {error}"[:2000]},
+                )
+                outcome = forward_unprocessable(record, config, error, **common)
+            outcomes.append(outcome)
+        except Exception as error:  # this record failed; the others still go, then Lambda retries
+            logger.exception("notification not delivered", extra={"sns_message_id": message_id})
+            failures.append(f"{message_id or '?'}: {type(error).__name__}: {error}"[:1000])
+            outcomes.append(Outcome("unknown", "failed", message_id, "", note=str(error)[:1000]))
     if failures:
         raise DeliveryError(
             f"{len(failures)} of {len(records)} notification(s) not sent: " + "; ".join(failures)

@@ -19,6 +19,11 @@ DEFAULT = "default"
 _ADDRESS = re.compile(r"[^@\s;,=<>\"']+@[^@\s;,=<>\"']+\.[^@\s;,=<>\"']+")
 
 
+def is_address(text: str) -> bool:
+    """Whether `text` reads as one email address (the same check the AlarmRouting rules get)."""
+    return bool(_ADDRESS.fullmatch(text))
+
+
 class RoutingError(ValueError):
     """The AlarmRouting setting cannot be read."""
 
@@ -54,6 +59,11 @@ class Routing:
             rules.append(Rule(pattern, recipients))
         return cls(tuple(rules))
 
+    @property
+    def default(self) -> tuple[str, ...]:
+        """The `default` rule's addresses (empty when there is none)."""
+        return next((rule.recipients for rule in self.rules if rule.pattern == DEFAULT), ())
+
     def recipients_for(self, notification: Notification) -> tuple[str, ...]:
         """The addresses for this notification (first matching rule, else default; may be empty)."""
         is_budget = isinstance(notification, BudgetNotification)
@@ -65,4 +75,4 @@ class Routing:
                 return rule.recipients
             if key is not None and rule.pattern != BUDGET and fnmatchcase(key, rule.pattern):
                 return rule.recipients
-        return next((rule.recipients for rule in self.rules if rule.pattern == DEFAULT), ())
+        return self.default
