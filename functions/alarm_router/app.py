@@ -24,15 +24,17 @@ def config() -> RouterConfig:
 
 
 @cache
-def clients() -> tuple[Any, Any]:
-    """(sesv2, cloudwatch), created on first use, not at import time.
+def clients() -> tuple[Any, Any, Any]:
+    """(sesv2, cloudwatch, sns), created on first use, not at import time.
 
     CloudWatch only adds optional details, so its client gives up fast (few attempts, short timeouts);
-    SES gets a little more patience, still well inside the function's timeout.
+    SES gets a little more patience, still well inside the function's timeout; SNS (the republish of what
+    SES refused, for AlertEmail's subscription) the same.
     """
     return (
         boto3.client("sesv2", config=SEND_CLIENT_CONFIG),
         boto3.client("cloudwatch", config=ENRICHMENT_CLIENT_CONFIG),
+        boto3.client("sns", config=SEND_CLIENT_CONFIG),
     )
 
 
@@ -40,7 +42,7 @@ def clients() -> tuple[Any, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    sesv2, cloudwatch = clients()
+    sesv2, cloudwatch, sns = clients()
     records = event.get("Records") if isinstance(event, dict) else None
     metrics.add_metric(
         "NotificationsReceived", MetricUnit.Count, len(records) if isinstance(records, list) else 1
@@ -50,13 +52,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         config(),
         sesv2=sesv2,
         cloudwatch=cloudwatch,
+        sns=sns,
         logger=logger,
         deadline=Deadline.from_context(context),
     )
     for outcome in outcomes:
-        metrics.add_metric(
-            "EmailsSent" if outcome.action == "emailed" else "ForwardsLogged", MetricUnit.Count, 1
+        metric = {"emailed": "EmailsSent", "republished": "ForwardedAfterSesFailure"}.get(
+            outcome.action, "ForwardsLogged"
         )
+        metrics.add_metric(metric, MetricUnit.Count, 1)
         if outcome.kind == "forwarded":
             metrics.add_metric("UnreadableNotifications", MetricUnit.Count, 1)
         if outcome.enrichment_failures:

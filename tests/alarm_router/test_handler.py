@@ -45,6 +45,7 @@ class World:
     sesv2: Any
     cloudwatch: Any
     stub: Stubber
+    sns: Any
     requests: list[dict[str, Any]] = field(default_factory=list)  # SendEmail requests as sent
     cw_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # CloudWatch requests as sent
 
@@ -69,9 +70,10 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         sesv2 = boto3.client("sesv2", region_name=REGION)
         sesv2.create_email_identity(EmailIdentity=SENDER)
         cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+        sns = boto3.client("sns", region_name=REGION)
         app = load_handler_module("alarm_router")
-        monkeypatch.setattr(app, "clients", lambda: (sesv2, cloudwatch))
-        state = World(app, sesv2, cloudwatch, Stubber(cloudwatch))
+        monkeypatch.setattr(app, "clients", lambda: (sesv2, cloudwatch, sns))
+        state = World(app, sesv2, cloudwatch, Stubber(cloudwatch), sns)
         sesv2.meta.events.register(
             "provide-client-params.sesv2.SendEmail", lambda params, **_: state.requests.append(params)
         )
@@ -277,7 +279,7 @@ def test_digest_fallback_without_a_sender_is_left_to_the_topic_subscription(
     """Without SenderEmail, AlertEmail's raw subscription delivers it; the router adds no second copy."""
     monkeypatch.setenv("SENDER_EMAIL", "")
     app = load_handler_module("alarm_router")
-    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch))
+    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch, world.sns))
     result = app.handler(digest_event(), lambda_context)
     assert world.sent() == []
     assert [(r["kind"], r["action"]) for r in result["results"]] == [("digest", "logged")]
@@ -315,7 +317,7 @@ def test_without_a_sender_nothing_is_sent_and_each_notification_is_logged(
     """SES not configured: the topic's own email subscription carries the raw notification; we only log."""
     monkeypatch.setenv("SENDER_EMAIL", "")
     app = load_handler_module("alarm_router")
-    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch))
+    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch, world.sns))
     sns = boto3.client("sns", region_name=REGION)
     sqs = boto3.client("sqs", region_name=REGION)
     topic = sns.create_topic(Name="bedrock-usage-alerts")["TopicArn"]
@@ -346,7 +348,7 @@ def test_no_matching_rule_and_no_default_is_logged(
 ) -> None:
     monkeypatch.setenv("ALARM_ROUTING", "budget=finance@example.com")
     app = load_handler_module("alarm_router")
-    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch))
+    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch, world.sns))
     result = app.handler(load_event("sns-other.json"), lambda_context)
     assert world.sent() == []
     assert result["results"][0]["action"] == "logged"
@@ -358,7 +360,7 @@ def test_a_failed_send_is_raised_so_lambda_retries_and_dead_letters(
     """SES rejects an unverified sender (as in the sandbox): the invocation fails, and the log says why."""
     monkeypatch.setenv("SENDER_EMAIL", "unverified@example.com")
     app = load_handler_module("alarm_router")
-    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch))
+    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch, world.sns))
     with pytest.raises(DeliveryError, match="1 of 1 notification"):
         app.handler(load_event("sns-budget.json"), lambda_context)
     assert world.sent() == []
@@ -373,7 +375,7 @@ def test_bad_routing_setting_fails_loudly(
 ) -> None:
     monkeypatch.setenv("ALARM_ROUTING", "default=not-an-address")
     app = load_handler_module("alarm_router")
-    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch))
+    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch, world.sns))
     with pytest.raises(ValueError, match="not an email address"):
         app.handler(load_event("sns-budget.json"), lambda_context)
 
@@ -435,7 +437,7 @@ def test_with_a_sender_and_no_routing_everything_goes_to_alert_email_once(
     monkeypatch.setenv("ALARM_ROUTING", "")
     monkeypatch.setenv("ALERT_EMAIL", "oncall@example.com")
     app = load_handler_module("alarm_router")
-    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch))
+    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch, world.sns))
     names = ["sns-alarm-math.json", "sns-budget.json", "sns-other.json"]
     stub_math_enrichment(world.stub)
     result = app.handler({"Records": [load_event(n)["Records"][0] for n in names]}, lambda_context)
@@ -451,7 +453,7 @@ def test_alert_email_catches_what_no_rule_claims(
     monkeypatch.setenv("ALARM_ROUTING", "budget=finance@example.com")
     monkeypatch.setenv("ALERT_EMAIL", "oncall@example.com")
     app = load_handler_module("alarm_router")
-    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch))
+    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch, world.sns))
     app.handler(
         {"Records": [load_event(n)["Records"][0] for n in ("sns-budget.json", "sns-other.json")]},
         lambda_context,
@@ -467,6 +469,85 @@ def test_a_bad_alert_email_setting_fails_loudly(
 ) -> None:
     monkeypatch.setenv("ALERT_EMAIL", "not an address")
     app = load_handler_module("alarm_router")
-    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch))
+    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch, world.sns))
     with pytest.raises(ValueError, match="ALERT_EMAIL"):
         app.handler(load_event("sns-budget.json"), lambda_context)
+
+
+def _topic_with_alert_email_queue(world: World) -> tuple[str, str]:
+    """The alert topic, and a queue subscribed with AlertEmail's filter policy: what AlertEmail gets."""
+    topic = world.sns.create_topic(Name="bedrock-usage-alerts")["TopicArn"]
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="alert-email")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    world.sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=arn,
+        Attributes={
+            "RawMessageDelivery": "true",
+            "FilterPolicy": json.dumps({"bedrock_usage_origin": ["digest", "ses-failed"]}),
+        },
+    )
+    return topic, url
+
+
+def _received(url: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get(
+        "Messages", []
+    )
+
+
+def test_what_ses_refuses_reaches_alert_email_raw_through_its_filtered_subscription(
+    world: World, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SES rejects the sender (sandbox, unverified): the alarm still reaches a person, once, and no retry."""
+    topic, url = _topic_with_alert_email_queue(world)
+    monkeypatch.setenv("SENDER_EMAIL", "unverified@example.com")
+    monkeypatch.setenv("FALLBACK_TOPIC_ARN", topic)
+    app = load_handler_module("alarm_router")
+    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch, world.sns))
+    result = app.handler(load_event("sns-budget.json"), lambda_context)  # no DeliveryError: a person has it
+    assert world.sent() == []
+    [message] = _received(url)
+    assert message["MessageAttributes"]["bedrock_usage_origin"]["StringValue"] == "ses-failed"
+    assert "could not email this notification through SES" in message["Body"]
+    assert "AWS Budget Notification" in message["Body"]  # the notification as received
+    assert [(r["kind"], r["action"]) for r in result["results"]] == [("forwarded", "republished")]
+
+
+def test_the_routers_own_republished_copy_is_never_sent_again(world: World, lambda_context: Any) -> None:
+    """The router is subscribed to the topic it republishes to: its own copy must not loop or email."""
+    event = load_event("sns-budget.json")
+    event["Records"][0]["Sns"]["MessageAttributes"] = {
+        "bedrock_usage_origin": {"Type": "String", "Value": "ses-failed"}
+    }
+    result = world.run(event, lambda_context)
+    assert world.sent() == []
+    assert [(r["kind"], r["action"]) for r in result["results"]] == [("forwarded", "logged")]
+
+
+def test_an_alarm_sent_by_ses_is_not_republished(
+    world: World, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    topic, url = _topic_with_alert_email_queue(world)
+    monkeypatch.setenv("FALLBACK_TOPIC_ARN", topic)
+    app = load_handler_module("alarm_router")
+    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch, world.sns))
+    app.handler(load_event("sns-budget.json"), lambda_context)
+    assert len(world.sent()) == 1
+    assert _received(url) == []
+
+
+def test_digest_fallback_is_left_to_alert_emails_filtered_subscription(
+    world: World, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With AlertEmail subscribed (filtered to the digest), the router adds no second copy of the digest."""
+    topic, _ = _topic_with_alert_email_queue(world)
+    monkeypatch.setenv("FALLBACK_TOPIC_ARN", topic)
+    app = load_handler_module("alarm_router")
+    monkeypatch.setattr(app, "clients", lambda: (world.sesv2, world.cloudwatch, world.sns))
+    result = app.handler(digest_event(), lambda_context)
+    assert world.sent() == []
+    assert [(r["kind"], r["action"]) for r in result["results"]] == [("digest", "logged")]

@@ -59,7 +59,7 @@ def _router(monkeypatch: pytest.MonkeyPatch, cloudwatch: Any | None = None) -> R
         "cloudwatch", region_name=REGION, config=Config(retries={"max_attempts": 1})
     )
     app = load_handler_module("alarm_router")
-    monkeypatch.setattr(app, "clients", lambda: (sesv2, cloudwatch))
+    monkeypatch.setattr(app, "clients", lambda: (sesv2, cloudwatch, boto3.client("sns", region_name=REGION)))
     router = Router(app)
     sesv2.meta.events.register(
         "provide-client-params.sesv2.SendEmail", lambda params, **_: router.requests.append(params)
@@ -266,7 +266,7 @@ def dead_cloudwatch(monkeypatch: pytest.MonkeyPatch, blackhole: str) -> Iterator
         boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=SENDER)
         app = load_handler_module("alarm_router")
         router = Router(app)
-        sesv2, cloudwatch = app.clients()
+        sesv2, cloudwatch, _sns = app.clients()
         assert cloudwatch.meta.endpoint_url == blackhole
         assert cloudwatch.meta.config.read_timeout == ENRICHMENT_CLIENT_CONFIG.read_timeout
         sesv2.meta.events.register(

@@ -1,9 +1,14 @@
 """The alarm router's job: one SNS record in, exactly one email (or one logged forward) out.
 
-The router never publishes to SNS: its input is the alert topic, and a message sent back there would
-loop. When SES is not configured it only logs, because then (and only then) the topic's own email
-subscription to AlertEmail carries the raw notification. With SES configured, AlertEmail gets the
-readable email instead, so a person receives one email per alarm, not two.
+When SES is not configured the router only logs, because then the topic's own email subscription to
+AlertEmail carries every raw notification. With SES configured, AlertEmail gets the readable email
+instead, so a person receives one email per alarm, not two; its subscription then carries only what this
+stack marks for it (ORIGIN_ATTRIBUTE "digest" or "ses-failed", by a subscription filter policy).
+
+When SES refuses an email (sandbox, unverified identity, throttling past the SDK's retries), the router
+publishes the notification as received back to the alert topic marked "ses-failed" (FALLBACK_TOPIC_ARN):
+only AlertEmail's filtered subscription receives it, and the router logs, never re-sends, what it marked
+itself, so nothing loops and the alarm still reaches a person.
 
 No record can make another one fail: whatever reading or rendering one record raises, that record is
 forwarded as received, with a note saying why, and the next record is handled as usual.
@@ -32,10 +37,13 @@ from bedrock_usage.alarms.notification import (
     parse_record,
 )
 from bedrock_usage.alarms.routing import Routing, RoutingError, is_address
-from bedrock_usage.deliver import ORIGIN_ATTRIBUTE, send_email
+from bedrock_usage.deliver import ORIGIN_ATTRIBUTE, publish_text, send_email
 
 LOG_TEXT_LIMIT = 200_000  # characters of a forwarded message written to the log (an event holds 256 KB)
 _AWS_ERRORS = (BotoCoreError, ClientError)
+SES_FAILED_ORIGIN = (
+    "ses-failed"  # ORIGIN_ATTRIBUTE on what the router republishes for AlertEmail's subscription
+)
 
 
 class DeliveryError(RuntimeError):
@@ -52,10 +60,13 @@ class RouterConfig:
     dashboard: str | None = None
     log_group: str | None = None
     alert_email: str | None = None  # gets whatever no routing rule (and no `default`) claims
+    # the alert topic, when AlertEmail's (filtered) subscription there can take what SES refused
+    fallback_topic: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RouterConfig:
-        """Read SENDER_EMAIL, ALARM_ROUTING, ALERT_EMAIL, DASHBOARD_NAME, LOG_GROUP_NAME, AWS_REGION.
+        """Read SENDER_EMAIL, ALARM_ROUTING, ALERT_EMAIL, FALLBACK_TOPIC_ARN, DASHBOARD_NAME, LOG_GROUP_NAME,
+        AWS_REGION.
 
         A bad ALARM_ROUTING or ALERT_EMAIL raises RoutingError (a ValueError) naming the bad part.
         """
@@ -70,6 +81,7 @@ class RouterConfig:
             dashboard=env.get("DASHBOARD_NAME", "").strip() or None,
             log_group=env.get("LOG_GROUP_NAME", "").strip() or None,
             alert_email=alert_email,
+            fallback_topic=env.get("FALLBACK_TOPIC_ARN", "").strip() or None,
         )
 
     def recipients_for(self, notification: Notification | None) -> tuple[str, ...]:
@@ -85,7 +97,7 @@ class Outcome:
     """What happened to one record: 'emailed' (with the SES MessageId) or 'logged'."""
 
     kind: str  # alarm | resolved | budget | forwarded | digest
-    action: str  # emailed | logged | failed
+    action: str  # emailed | logged | republished (to AlertEmail after SES refused) | failed
     sns_message_id: str
     subject: str
     recipients: tuple[str, ...] = ()
@@ -225,6 +237,18 @@ def route_record(
     batch = batch or _Batch(Deadline(60.0))
     if origin_of(record) == "digest":
         return _digest_fallback(record, config, sesv2=sesv2, logger=logger, now=now)
+    if origin_of(record) == SES_FAILED_ORIGIN:
+        # Published by this router after SES refused it; AlertEmail's subscription delivers it. Never again.
+        logger.info(
+            "the router's own forward of a notification SES refused: left to AlertEmail's subscription"
+        )
+        return Outcome(
+            "forwarded",
+            "logged",
+            _envelope_field(record, "MessageId"),
+            _envelope_field(record, "Subject"),
+            note="forward of a notification SES refused, delivered by AlertEmail's subscription",
+        )
     notification = parse_record(record)
     recipients = config.recipients_for(notification)
     envelope = notification.envelope
@@ -281,12 +305,12 @@ def route_record(
 def _digest_fallback(record: Any, config: RouterConfig, *, sesv2: Any, logger: Any, now: datetime) -> Outcome:
     """ReportFunction's plain-text digest, published to the alert topic when it could not use SES.
 
-    Without SenderEmail the topic's email subscription (AlertEmail) delivers it, so it is only logged.
-    With SenderEmail there is no such subscription: the router emails it to `default` or AlertEmail.
+    When AlertEmail is subscribed (raw without SenderEmail, filtered to "digest"/"ses-failed" with it),
+    that subscription delivers it, so it is only logged; otherwise the router emails it to `default`.
     """
     sns_id, subject = _envelope_field(record, "MessageId"), _envelope_field(record, "Subject")
     recipients = config.recipients_for(None)
-    if not config.sender or not recipients:
+    if not config.sender or not recipients or config.fallback_topic:
         logger.info("digest fallback on the alert topic: left to the topic's email subscription")
         return Outcome(
             "digest",
@@ -335,12 +359,46 @@ def forward_unprocessable(
     )
 
 
+def forward_after_ses_failure(
+    record: Any, config: RouterConfig, error: BaseException, *, sns: Any, logger: Any
+) -> Outcome | None:
+    """SES refused this record's email: publish it as received for AlertEmail's filtered subscription.
+
+    None when there is no such subscription (no FALLBACK_TOPIC_ARN); a failed publish raises.
+    """
+    if not config.fallback_topic or sns is None:
+        return None
+    sns_id = _envelope_field(record, "MessageId")
+    subject = _envelope_field(record, "Subject") or "Bedrock usage monitor notification"
+    text = (
+        f"The Bedrock usage monitor could not email this notification through SES ({type(error).__name__}: "
+        f"{scrub(str(error))[:500]}). It is forwarded as received. Check SenderEmail in SES (verified "
+        "identity, sandbox recipients) and the alarm router's log.\n\n--- Message as received ---\n"
+        + scrub(raw_message(record))
+    )
+    message_id = publish_text(
+        sns,
+        topic_arn=config.fallback_topic,
+        subject=f"Not emailed: {subject}",
+        text=text,
+        origin=SES_FAILED_ORIGIN,
+    )
+    logger.warning(
+        "SES refused the email; the notification went to AlertEmail's subscription instead",
+        extra={"sns_message_id": sns_id, "forward_message_id": message_id},
+    )
+    return Outcome(
+        "forwarded", "republished", sns_id, subject, note="SES refused it; forwarded raw to AlertEmail"
+    )
+
+
 def route_event(
     event: Any,
     config: RouterConfig,
     *,
     sesv2: Any,
     cloudwatch: Any,
+    sns: Any = None,
     logger: Any = None,
     now: datetime | None = None,
     deadline: Deadline | None = None,
@@ -380,6 +438,21 @@ def route_event(
                 )
                 outcome = forward_unprocessable(record, config, error, **common)
             outcomes.append(outcome)
+        except _AWS_ERRORS as error:  # SES refused: AlertEmail's subscription takes it raw, when there is one
+            try:
+                fallback = forward_after_ses_failure(record, config, error, sns=sns, logger=logger)
+            except Exception as publish_error:
+                logger.exception(
+                    "forwarding to the alert topic failed too", extra={"sns_message_id": message_id}
+                )
+                error = publish_error
+                fallback = None
+            if fallback is not None:
+                outcomes.append(fallback)
+                continue
+            logger.exception("notification not delivered", extra={"sns_message_id": message_id})
+            failures.append(f"{message_id or '?'}: {type(error).__name__}: {error}"[:1000])
+            outcomes.append(Outcome("unknown", "failed", message_id, "", note=str(error)[:1000]))
         except Exception as error:  # this record failed; the others still go, then Lambda retries
             logger.exception("notification not delivered", extra={"sns_message_id": message_id})
             failures.append(f"{message_id or '?'}: {type(error).__name__}: {error}"[:1000])
