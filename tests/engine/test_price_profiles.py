@@ -1,0 +1,215 @@
+"""Pricing behaviour a report relies on, through the public functions (Pricer, load_overrides, build_report):
+application inference profiles, overrides and the discount. Dollar figures are list prices written out
+by hand (REFERENCE.md section 8): Claude Sonnet 4.5 $3.30/$16.50 regional, $3.00/$15.00 global;
+Nova Lite $0.06/$0.24 per 1M input/output tokens.
+
+GetInferenceProfile is answered by botocore's Stubber (moto 5.2.5 does not implement it) with the real
+response shape, which botocore validates; S3 and SSM run on moto.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+from bedrock_usage.analyze import build_report
+from bedrock_usage.model import Counts, Usage, Window
+from bedrock_usage.price import (
+    LIBRARY_SOURCE,
+    PRICE_OVERRIDES_ENV,
+    Pricer,
+    clear_profile_cache,
+    load_overrides,
+    overrides_from_env,
+)
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from .helpers import NOVA_LITE, SONNET45
+
+NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
+WINDOW = Window(datetime(2026, 11, 27, 12, tzinfo=UTC), NOW)
+ACCOUNT = "123456789012"
+AIP = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:application-inference-profile/"
+COHERE = "cohere.command-r-v1:0"  # genai-prices 0.2.3 has no price for it
+M = 1_000_000
+
+
+@pytest.fixture(autouse=True)
+def _fresh_profile_cache() -> None:
+    clear_profile_cache()
+
+
+def profile(profile_id: str, regions: list[str], model: str = SONNET45) -> dict[str, Any]:
+    """GetInferenceProfile's response for an application profile routing `model` to `regions`."""
+    return {
+        "inferenceProfileName": f"team-{profile_id}",
+        "inferenceProfileArn": f"{AIP}{profile_id}",
+        "models": [{"modelArn": f"arn:aws:bedrock:{r}::foundation-model/{model}"} for r in regions],
+        "inferenceProfileId": profile_id,
+        "status": "ACTIVE",
+        "type": "APPLICATION",
+        "createdAt": NOW,
+        "updatedAt": NOW,
+    }
+
+
+def test_several_application_profiles_in_one_report_are_each_priced_as_their_own_model() -> None:
+    bedrock = boto3.client("bedrock", region_name="us-east-1")
+    team_a, team_b, team_c = f"{AIP}aaaaaaaaaaa1", "bbbbbbbbbbb2", f"{AIP}ccccccccccc3"
+    usage = Usage(window=WINDOW, source="test")
+    usage.model(team_a).add(Counts(invocations=1, input_tokens=M, output_tokens=M // 10))
+    usage.model(team_b).add(Counts(invocations=1, input_tokens=M, output_tokens=M))
+    usage.model(team_c).add(Counts(invocations=1, input_tokens=M))
+    with Stubber(bedrock) as stub:
+        stub.add_response(
+            "get_inference_profile",
+            profile("aaaaaaaaaaa1", ["us-east-1", "us-east-2"]),
+            {"inferenceProfileIdentifier": team_a},
+        )
+        stub.add_response(
+            "get_inference_profile",
+            profile("bbbbbbbbbbb2", ["us-east-1", "us-west-2"], NOVA_LITE),
+            {"inferenceProfileIdentifier": team_b},
+        )
+        # Two geographies (us, eu): a profile copied from a global profile, billed at the global price.
+        stub.add_response(
+            "get_inference_profile",
+            profile("ccccccccccc3", ["us-east-1", "eu-west-1"]),
+            {"inferenceProfileIdentifier": team_c},
+        )
+        report = build_report(usage, pricer=Pricer(bedrock=lambda region: bedrock), now=NOW)
+        stub.assert_no_pending_responses()
+    cost = {m.model_id: m.cost_usd for m in report.models}
+    resolved = {m.model_id: m.price.resolved_model for m in report.models}
+    assert cost[team_a] == Decimal("3.30") + Decimal("1.65")  # Sonnet regional: 1M in, 0.1M out
+    assert cost[team_b] == Decimal("0.06") + Decimal("0.24")  # Nova Lite: 1M in, 1M out
+    assert cost[team_c] == Decimal("3.00")  # Sonnet global: 1M in
+    assert resolved == {team_a: SONNET45, team_b: NOVA_LITE, team_c: SONNET45}
+    assert report.cost_usd == Decimal("4.95") + Decimal("0.30") + Decimal("3.00")
+    assert report.unpriced_invocations == 0
+
+
+@pytest.mark.parametrize(
+    ("regions", "expected"),
+    [
+        (["us-east-1", "us-west-2"], Decimal("3.30")),  # one geography: regional
+        (["eu-west-1", "eu-central-1"], Decimal("3.30")),
+        (["us-east-1", "eu-west-1"], Decimal("3.00")),  # two geographies: global
+        (["us-east-1", "ap-northeast-1"], Decimal("3.00")),
+    ],
+)
+def test_a_profile_is_priced_global_exactly_when_it_routes_across_geographies(
+    regions: list[str], expected: Decimal
+) -> None:
+    bedrock = boto3.client("bedrock", region_name="us-east-1")
+    with Stubber(bedrock) as stub:
+        stub.add_response("get_inference_profile", profile("82ey7vcct4m3", regions))
+        pricer = Pricer(bedrock=lambda region: bedrock)
+        assert pricer.cost("82ey7vcct4m3", Counts(input_tokens=M), NOW) == expected
+        assert pricer.info("82ey7vcct4m3", NOW).priced
+
+
+def test_a_profile_routing_to_two_different_models_is_unpriced_not_guessed() -> None:
+    bedrock = boto3.client("bedrock", region_name="us-east-1")
+    answer = profile("82ey7vcct4m3", ["us-east-1"])
+    answer["models"].append({"modelArn": f"arn:aws:bedrock:us-east-1::foundation-model/{NOVA_LITE}"})
+    with Stubber(bedrock) as stub:
+        stub.add_response("get_inference_profile", answer)
+        pricer = Pricer(bedrock=lambda region: bedrock)
+        info = pricer.info("82ey7vcct4m3", NOW)
+    assert (info.priced, info.resolved_model) == (False, None)
+    assert pricer.cost("82ey7vcct4m3", Counts(input_tokens=M), NOW) is None
+
+
+@pytest.mark.parametrize(
+    "code", ["ThrottlingException", "ServiceUnavailableException", "InternalServerException"]
+)
+def test_a_transient_get_inference_profile_error_is_retried_by_the_next_report(code: str) -> None:
+    """Not cached as unpriced for the container's life: the next report's pricer asks again."""
+    bedrock = boto3.client("bedrock", region_name="us-east-1")
+    with Stubber(bedrock) as stub:
+        stub.add_client_error("get_inference_profile", service_error_code=code, http_status_code=429)
+        stub.add_response("get_inference_profile", profile("82ey7vcct4m3", ["us-east-1"]))
+        first = Pricer(bedrock=lambda region: bedrock)
+        assert first.info("82ey7vcct4m3", NOW).priced is False
+        assert first.cost("82ey7vcct4m3", Counts(input_tokens=M), NOW) is None
+        second = Pricer(bedrock=lambda region: bedrock)
+        assert second.cost("82ey7vcct4m3", Counts(input_tokens=M), NOW) == Decimal("3.30")
+        stub.assert_no_pending_responses()
+
+
+def test_without_a_bedrock_client_an_application_profile_is_unpriced() -> None:
+    pricer = Pricer()
+    assert pricer.info(f"{AIP}82ey7vcct4m3", NOW).priced is False
+    assert pricer.cost(f"{AIP}82ey7vcct4m3", Counts(input_tokens=M), NOW) is None
+
+
+# ----------------------------------------------------------------------------------------------- overrides
+
+
+def test_an_overridden_model_is_priced_in_the_report_not_listed_as_unpriced() -> None:
+    overrides = load_overrides(json.dumps({"models": {COHERE: {"input": 0.5, "output": 1.5}}}))
+    usage = Usage(window=WINDOW, source="test")
+    usage.model(COHERE).add(Counts(invocations=4, input_tokens=2 * M, output_tokens=M))
+    report = build_report(usage, pricer=Pricer(overrides), now=NOW)
+    [line] = report.models
+    assert line.price.priced is True
+    assert line.cost_usd == Decimal("1.00") + Decimal("1.50")
+    assert report.cost_usd == Decimal("2.50")
+    assert report.unpriced_invocations == 0
+    assert not [w for w in report.warnings if "not in the cost" in w]
+
+
+def test_overrides_without_discount_percent_take_nothing_off_library_prices() -> None:
+    pricer = Pricer(load_overrides(json.dumps({"models": {COHERE: {"input": 1, "output": 1}}})))
+    info = pricer.info(f"us.{SONNET45}", NOW)
+    assert info.source == LIBRARY_SOURCE
+    assert pricer.cost(f"us.{SONNET45}", Counts(input_tokens=M, output_tokens=M), NOW) == Decimal("19.80")
+
+
+def test_the_discount_applies_to_library_prices_only_never_to_override_entries() -> None:
+    document = {"discount_percent": 12.5, "models": {NOVA_LITE: {"input": 1, "output": 2}}}
+    pricer = Pricer(load_overrides(json.dumps(document)))
+    counts = Counts(input_tokens=M, output_tokens=M)
+    assert pricer.cost(NOVA_LITE, counts, NOW) == Decimal(3)  # the override's own prices, as written
+    assert pricer.info(NOVA_LITE, NOW).source == "override:inline"
+    # Sonnet regional 1M in + 1M out = $19.80, less 12.5% = $17.325
+    assert pricer.cost(f"us.{SONNET45}", counts, NOW) == Decimal("17.325")
+    assert pricer.info(f"us.{SONNET45}", NOW).source == f"{LIBRARY_SOURCE} -12.5% (override:inline)"
+
+
+def test_an_override_without_cache_prices_charges_cache_tokens_at_its_input_price() -> None:
+    pricer = Pricer(load_overrides(json.dumps({"models": {COHERE: {"input": 2, "output": 5}}})))
+    counts = Counts(input_tokens=M, output_tokens=M, cache_read_tokens=3 * M, cache_write_tokens=4 * M)
+    assert pricer.cost(COHERE, counts, NOW) == Decimal(2 + 5 + 6 + 8)
+
+
+@mock_aws
+def test_overrides_in_an_ssm_securestring_are_read_decrypted() -> None:
+    body = json.dumps({"models": {COHERE: {"input": 4, "output": 8}}})
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    ssm.put_parameter(Name="/bedrock-usage/prices", Value=body, Type="SecureString")
+    overrides = load_overrides("ssm:/bedrock-usage/prices", ssm=ssm)
+    assert Pricer(overrides).cost(COHERE, Counts(input_tokens=M, output_tokens=M), NOW) == Decimal(12)
+
+
+@mock_aws
+def test_overrides_from_s3_named_in_the_environment_use_a_client_made_on_demand(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What ReportFunction does: only the variable is set; the S3 client is created by price.py."""
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="cfg")
+    body = json.dumps({"models": {COHERE: {"input": 3, "output": 6}}, "discount_percent": 10})
+    s3.put_object(Bucket="cfg", Key="prices/bedrock.json", Body=body.encode())
+    monkeypatch.setenv(PRICE_OVERRIDES_ENV, " s3://cfg/prices/bedrock.json ")
+    overrides = overrides_from_env()
+    assert overrides is not None
+    assert overrides.where == "s3://cfg/prices/bedrock.json"
+    assert overrides.discount_percent == Decimal(10)
+    assert Pricer(overrides).cost(COHERE, Counts(input_tokens=M, output_tokens=M), NOW) == Decimal(9)
