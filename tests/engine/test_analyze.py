@@ -171,3 +171,83 @@ def test_claude_cache_writes_carry_a_warning_that_the_1h_rate_is_not_applied() -
         for w in build_report(without, pricer=Pricer(), regions=["us-east-1"], now=NOW).warnings
         if "1-hour" in w
     ]
+
+
+def test_unpriced_models_are_ordered_by_tokens_after_every_priced_one_and_the_warning_lists_five() -> None:
+    usage = Usage(window=WINDOW, source="test")
+    usage.model(NOVA_LITE).add(Counts(invocations=1, input_tokens=1))  # priced, tiny: still first
+    for i, tokens in enumerate([30, 10, 70, 50, 20, 60, 40]):
+        usage.model(f"acme.m{i}-v1:0").add(Counts(invocations=i + 1, input_tokens=tokens))
+    usage.model("acme.tie-b").add(Counts(invocations=1, input_tokens=50))
+    report = build_report(usage, pricer=Pricer(), now=NOW)
+    assert [m.model_id for m in report.models] == [
+        NOVA_LITE,
+        "acme.m2-v1:0",  # 70 tokens
+        "acme.m5-v1:0",  # 60
+        "acme.m3-v1:0",  # 50, before its tie by ID
+        "acme.tie-b",  # 50
+        "acme.m6-v1:0",  # 40
+        "acme.m0-v1:0",  # 30
+        "acme.m4-v1:0",  # 20
+        "acme.m1-v1:0",  # 10
+    ]
+    [warning] = [w for w in report.warnings if "not in the cost" in w]
+    assert warning.startswith(
+        f"{1 + 2 + 3 + 4 + 5 + 6 + 7 + 1} invocation(s) on 8 model(s) are not in the cost: "
+    )
+    assert warning.endswith(" and 3 more")
+    assert warning.count("genai-prices") == 5  # each listed one says why
+
+
+def test_previous_window_cost_skips_unpriced_models_and_counts_models_gone_since() -> None:
+    previous = Usage(window=WINDOW.previous(), source="log-files")
+    previous.model(NOVA_LITE).add(Counts(invocations=1, input_tokens=1_000_000))  # $0.06
+    previous.model(COHERE).add(Counts(invocations=9, input_tokens=5_000_000))  # unpriced: not $0, not counted
+    previous.model(f"global.{SONNET45}").add(
+        Counts(invocations=1, output_tokens=1_000_000)
+    )  # $15.00, gone now
+    current = Usage(window=WINDOW, source="log-files")
+    current.model(NOVA_LITE).add(Counts(invocations=1, input_tokens=3_000_000))  # $0.18
+    current.model(COHERE).add(Counts(invocations=1, input_tokens=1))
+    report = build_report(current, pricer=Pricer(), previous=previous, now=NOW)
+    assert report.previous_cost_usd == Decimal("15.06")
+    nova = next(m for m in report.models if m.model_id == NOVA_LITE)
+    cohere = next(m for m in report.models if m.model_id == COHERE)
+    assert nova.previous_cost_usd == Decimal("0.06")
+    assert nova.previous is not None
+    assert nova.previous.input_tokens == 1_000_000
+    assert cohere.previous_cost_usd is None  # unpriced then too: no change can be shown
+    assert report.previous_totals is not None
+    assert report.previous_totals.invocations == 11
+    assert nova.share == 1.0
+
+
+def test_a_caller_with_only_unpriced_usage_has_no_cost_not_zero_and_sorts_last() -> None:
+    usage = Usage(window=WINDOW, source="test")
+    usage.caller(ALICE, COHERE).add(Counts(invocations=5, input_tokens=9_000_000))
+    usage.caller(BOB, NOVA_LITE).add(Counts(invocations=1, input_tokens=1_000_000))
+    usage.caller(BOB, COHERE).add(Counts(invocations=2, input_tokens=10))
+    report = build_report(usage, pricer=Pricer(), now=NOW)
+    bob, alice = report.callers
+    assert (bob.caller, bob.cost_usd, bob.unpriced_invocations) == (BOB, Decimal("0.06"), 2)
+    assert (alice.caller, alice.cost_usd, alice.unpriced_invocations) == (ALICE, None, 5)
+    assert bob.counts.invocations == 3
+    assert bob.models == [NOVA_LITE, COHERE]  # alphabetical: amazon. before cohere.
+
+
+def test_errors_by_code_are_ordered_by_count_then_code() -> None:
+    usage = Usage(window=WINDOW, source="test")
+    usage.errors_by_code = {"B": 2, "A": 2, "C": 5, "D": 1}
+    report = build_report(usage, pricer=Pricer(), now=NOW)
+    assert list(report.errors_by_code.items()) == [("C", 5), ("A", 2), ("B", 2), ("D", 1)]
+
+
+def test_approximate_prices_are_warned_and_only_priced_models_feed_cache_savings() -> None:
+    usage = Usage(window=WINDOW, source="test")
+    usage.model(f"ca.{SONNET45}").add(Counts(invocations=1, input_tokens=1_000_000))
+    usage.model(COHERE).add(Counts(invocations=1, cache_read_tokens=1_000_000))
+    report = build_report(usage, pricer=Pricer(), now=NOW, regions=("ca-central-1",))
+    assert [w for w in report.warnings if w.startswith(f"price of ca.{SONNET45} is approximate: ")]
+    assert report.cache_savings_usd == Decimal(0)  # Claude had no cache reads; Cohere is unpriced
+    assert report.regions == ["ca-central-1"]
+    assert report.generated_at == NOW
