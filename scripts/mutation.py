@@ -21,10 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "build" / "mutation"
 PACKAGE = "bedrock_usage"
 DEFAULT_MODULES = ["analyze", "digest", "collect/logfiles", "price"]
+# Glob patterns, relative to the repository; folders that do not exist are left out.
 DEFAULT_TESTS = [
-    "tests/engine/test_analyze.py",
-    "tests/engine/test_price.py",
-    "tests/engine/test_logfiles.py",
+    "tests/engine/test_analyze*.py",
+    "tests/engine/test_price*.py",
+    "tests/engine/test_logfiles*.py",
     "tests/report/test_digest.py",
     "tests/price",
 ]
@@ -49,7 +50,8 @@ def prepare(modules: list[str], tests: list[str]) -> None:
         pyproject.read_text().replace('pythonpath = ["layers/common"]', 'pythonpath = ["src"]')
     )
     only = "\n".join(f"    src/{PACKAGE}/{m}.py" for m in modules)
-    selected = "\n".join(f"    {t}" for t in tests if (ROOT / t).exists())
+    paths = sorted({p.relative_to(ROOT).as_posix() for pattern in tests for p in ROOT.glob(pattern)})
+    selected = "\n".join(f"    {t}" for t in paths)
     (WORK / "setup.cfg").write_text(
         "[mutmut]\n"
         f"source_paths = src/{PACKAGE}\n"
@@ -59,6 +61,13 @@ def prepare(modules: list[str], tests: list[str]) -> None:
         "also_copy =\n    scripts\n    events\n    template.yaml\n"
         "use_git_change_detection = false\n"
     )
+
+
+def refresh_tests() -> None:
+    """Bring the scratch copy's tests up to date, keeping mutmut's mutants and results."""
+    for folder in ("tests", "scripts"):
+        shutil.rmtree(WORK / folder)
+        shutil.copytree(ROOT / folder, WORK / folder, ignore=_ignore)
 
 
 def scores(modules: list[str]) -> list[tuple[str, int, int, list[str]]]:
@@ -79,13 +88,26 @@ def main() -> int:
     parser.add_argument("--tests", nargs="*", default=DEFAULT_TESTS)
     parser.add_argument("--max-children", default="1", help="parallel mutant workers (default 1)")
     parser.add_argument("--score-only", action="store_true", help="print the scores of the last run")
+    parser.add_argument(
+        "--retest", action="store_true", help="run the last run's survivors again against the current tests"
+    )
     parser.add_argument("--goal", type=float, default=85.0, help="percent killed expected of each module")
     args = parser.parse_args()
     if not args.score_only:
-        prepare(args.modules, args.tests)
+        names: list[str] = []
+        if args.retest:
+            refresh_tests()
+            names = [n for *_, survivors in scores(args.modules) for n in survivors]
+            if not names:
+                print("no survivors to retest")
+        else:
+            prepare(args.modules, args.tests)
         mutmut = Path(sys.executable).with_name("mutmut")
         run = subprocess.run(
-            [str(mutmut), "run", "--max-children", args.max_children], cwd=WORK, env=os.environ, check=False
+            [str(mutmut), "run", "--max-children", args.max_children, *names],
+            cwd=WORK,
+            env=os.environ,
+            check=False,
         )
         if run.returncode not in (0, 1):
             print(f"mutmut run failed ({run.returncode})", file=sys.stderr)
