@@ -26,7 +26,7 @@ DEFAULT_TESTS = [
     "tests/engine/test_analyze*.py",
     "tests/engine/test_price*.py",
     "tests/engine/test_logfiles*.py",
-    "tests/report/test_digest.py",
+    "tests/report/test_digest*.py",
     "tests/price",
 ]
 # mutmut's exit codes (mutmut/stats.py): a mutant counts as killed when a test failed or hung on it.
