@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import boto3
 from bedrock_usage.analyze import build_report
 from bedrock_usage.model import Counts, Latency, SourceFailure, Usage
 from bedrock_usage.price import Pricer
+from botocore.stub import Stubber
 
 from .helpers import ALICE, BOB, NOVA_LITE, SONNET45, at, window
 
@@ -251,3 +253,62 @@ def test_approximate_prices_are_warned_and_only_priced_models_feed_cache_savings
     assert report.cache_savings_usd == Decimal(0)  # Claude had no cache reads; Cohere is unpriced
     assert report.regions == ["ca-central-1"]
     assert report.generated_at == NOW
+
+
+def test_a_priced_model_with_no_tokens_costs_zero_sorts_with_the_priced_ones_and_has_no_share() -> None:
+    """A guardrail-blocked call is priced at $0 (a real zero): it sorts after dearer priced models and
+    before any unpriced one; with nothing to divide by, no model gets a share."""
+    usage = Usage(window=WINDOW, source="test")
+    usage.model(COHERE).add(Counts(invocations=1, input_tokens=5_000_000))
+    usage.model(NOVA_LITE).add(Counts(invocations=1))
+    report = build_report(usage, pricer=Pricer(), now=NOW)
+    assert [m.model_id for m in report.models] == [NOVA_LITE, COHERE]
+    assert report.models[0].cost_usd == Decimal(0)
+    assert report.models[0].share is None
+    assert report.cost_usd == Decimal(0)
+    usage.model(f"us.{SONNET45}").add(Counts(invocations=1, input_tokens=100_000))  # $0.33
+    report = build_report(usage, pricer=Pricer(), now=NOW)
+    assert [m.model_id for m in report.models] == [f"us.{SONNET45}", NOVA_LITE, COHERE]
+    assert [m.share for m in report.models] == [1.0, 0.0, None]
+
+
+def test_without_a_previous_window_no_model_has_a_previous_cost() -> None:
+    report = build_report(current_usage(), pricer=Pricer(), now=NOW)
+    assert [m.previous_cost_usd for m in report.models] == [None] * 4
+    assert report.previous_cost_usd is None
+    assert report.previous_totals is None
+
+
+def test_cache_writes_through_an_application_profile_to_claude_carry_the_1_hour_warning() -> None:
+    """Stubber: GetInferenceProfile's real response shape (moto does not implement it)."""
+    arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/82ey7vcct4m3"
+    bedrock = boto3.client("bedrock", region_name="us-east-1")
+    usage = Usage(window=WINDOW, source="test")
+    usage.model(arn).add(Counts(invocations=1, input_tokens=10, cache_write_tokens=1_000))
+    with Stubber(bedrock) as stub:
+        stub.add_response(
+            "get_inference_profile",
+            {
+                "inferenceProfileName": "team",
+                "inferenceProfileArn": arn,
+                "models": [{"modelArn": f"arn:aws:bedrock:us-east-1::foundation-model/{SONNET45}"}],
+                "inferenceProfileId": "82ey7vcct4m3",
+                "status": "ACTIVE",
+                "type": "APPLICATION",
+            },
+        )
+        report = build_report(usage, pricer=Pricer(bedrock=lambda region: bedrock), now=NOW)
+    [warning] = [w for w in report.warnings if "1-hour" in w]
+    assert arn in warning
+
+
+def test_with_no_complete_day_in_the_series_the_projection_adds_nothing() -> None:
+    """A one-day trend on the 1st has no earlier day: the run rate is $0, not a guess."""
+    now = at("2026-12-01T12:00:00")
+    usage = Usage(window=WINDOW, source="test")
+    usage.day(date(2026, 12, 1), NOVA_LITE).add(Counts(invocations=1, input_tokens=2_000_000))  # $0.12
+    usage.day(date(2026, 11, 30), NOVA_LITE).add(Counts(invocations=1, input_tokens=9_000_000))
+    report = build_report(usage, pricer=Pricer(), now=now, trend_days=1)
+    assert [d.day for d in report.daily] == [date(2026, 12, 1)]
+    assert report.month_to_date_usd == Decimal("0.12")
+    assert report.projected_month_usd == Decimal("0.12")

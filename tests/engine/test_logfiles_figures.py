@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from bedrock_usage.collect.logfiles import collect_logfiles
 
-from .helpers import ALICE, BOB, SONNET45, record, window, write_gz
+from .helpers import ALICE, BOB, NOVA_LITE, SONNET45, record, window, write_gz
 
 CLAUDE = f"us.{SONNET45}"
 ROOT = "AWSLogs/123456789012/BedrockModelInvocationLogs/us-east-1"
@@ -116,3 +116,55 @@ def test_records_before_the_window_fill_only_the_daily_series_not_latency_or_cal
     assert (BOB, CLAUDE) not in usage.by_caller
     assert usage.errors_by_code == {}
     assert usage.latency[CLAUDE].max_ms == 1_000
+
+
+def test_the_median_of_two_calls_is_the_faster_one_and_figures_keep_one_decimal(tmp_path: Path) -> None:
+    day = window("2026-11-27T00:00:00", "2026-11-28T00:00:00")
+    write_gz(
+        tmp_path / "two.json.gz",
+        [
+            record("2026-11-27T10:00:00Z", latency_ms=1_000),
+            record("2026-11-27T10:00:01Z", latency_ms=2_000),
+            record("2026-11-27T10:00:02Z", NOVA_LITE, latency_ms=1_000),
+            record("2026-11-27T10:00:03Z", NOVA_LITE, latency_ms=1_000),
+            record("2026-11-27T10:00:04Z", NOVA_LITE, latency_ms=1_001),
+        ],
+    )
+    usage = collect_logfiles(str(tmp_path), day)
+    claude, nova = usage.latency[CLAUDE], usage.latency[NOVA_LITE]
+    assert claude.p50_ms == pytest.approx(1_000, rel=0.005)  # rank ceil(0.5 x 2) = 1: the faster call
+    assert claude.p99_ms == pytest.approx(2_000, rel=0.005)
+    assert nova.average_ms == 1_000.3  # 3,001 / 3, to one decimal
+    for p in (nova.p50_ms, nova.p90_ms, nova.p99_ms):
+        assert isinstance(p, float)
+        assert p == round(p, 1)
+
+
+def test_a_latency_that_is_not_a_number_is_ignored_and_the_call_still_counted(tmp_path: Path) -> None:
+    day = window("2026-11-27T00:00:00", "2026-11-28T00:00:00")
+    odd = [record("2026-11-27T10:00:00Z", latency_ms=1), record("2026-11-27T10:00:01Z", latency_ms=1)]
+    odd[0]["output"]["outputBodyJson"]["metrics"]["latencyMs"] = "fast"
+    odd[1]["output"]["outputBodyJson"]["metrics"]["latencyMs"] = True
+    write_gz(tmp_path / "odd.json.gz", [*odd, record("2026-11-27T10:00:02Z", latency_ms=700)])
+    usage = collect_logfiles(str(tmp_path), day)
+    assert usage.by_model[CLAUDE].invocations == 3
+    assert usage.skipped_records == 0
+    assert usage.latency[CLAUDE].max_ms == 700
+    assert usage.latency[CLAUDE].average_ms == 700
+
+
+def test_the_skipped_records_warning_quotes_the_first_five(tmp_path: Path) -> None:
+    day = window("2026-11-27T00:00:00", "2026-11-28T00:00:00")
+    (tmp_path / "bad.jsonl").write_text("".join(f"not json {i}\n" for i in range(7)))
+    usage = collect_logfiles(str(tmp_path), day)
+    assert usage.skipped_records == 7
+    [warning] = usage.warnings
+    assert warning.startswith("7 malformed log record(s) skipped; first: ")
+    assert warning.count("not valid JSON") == 5
+    assert "bad.jsonl:5:" in warning
+    assert "bad.jsonl:6:" not in warning
+
+
+def test_a_missing_local_source_names_it(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="nope is neither a file nor a folder"):
+        collect_logfiles(str(tmp_path / "nope"), window("2026-11-27T00:00:00", "2026-11-28T00:00:00"))
