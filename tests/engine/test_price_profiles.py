@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -21,10 +22,12 @@ from bedrock_usage.model import Counts, Usage, Window
 from bedrock_usage.price import (
     LIBRARY_SOURCE,
     PRICE_OVERRIDES_ENV,
+    PriceOverrideError,
     Pricer,
     clear_profile_cache,
     load_overrides,
     overrides_from_env,
+    parse_model_id,
 )
 from botocore.stub import Stubber
 from moto import mock_aws
@@ -213,3 +216,89 @@ def test_overrides_from_s3_named_in_the_environment_use_a_client_made_on_demand(
     assert overrides.where == "s3://cfg/prices/bedrock.json"
     assert overrides.discount_percent == Decimal(10)
     assert Pricer(overrides).cost(COHERE, Counts(input_tokens=M, output_tokens=M), NOW) == Decimal(9)
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ('{"model": {}}', "price overrides inline: unknown keys ['model']"),
+        ('{"models": []}', "price overrides inline: 'models' must be an object"),
+        ('{"models": {"x": {"input": 1}}}', "price overrides inline: 'x' needs 'input' and 'output'"),
+        ('{"models": {"x": 3}}', "price overrides inline: 'x' needs 'input' and 'output'"),
+        (
+            '{"models": {"x": {"input": 1, "output": 1, "cache": 1}}}',
+            "price overrides inline: 'x' has unknown keys ['cache']",
+        ),
+        ('{"models": {"x": {"input": -1, "output": 1}}}', "price overrides inline: 'x': -1 must be >= 0"),
+        ('{"models": {"x": {"input": NaN, "output": 1}}}', "price overrides inline: 'x': nan must be >= 0"),
+        (
+            '{"models": {"x": {"input": "cheap", "output": 1}}}',
+            "price overrides inline: 'x': 'cheap' is not a number",
+        ),
+        (
+            '{"models": {"x": {"input": true, "output": 1}}}',
+            "price overrides inline: 'x': True is not a number",
+        ),
+        ('{"discount_percent": 100}', "price overrides inline: discount_percent must be below 100"),
+        ("s3://bucket-only", "price overrides: 's3://bucket-only' is not s3://bucket/key"),
+    ],
+)
+def test_a_bad_override_document_is_rejected_saying_what_is_wrong(document: str, message: str) -> None:
+    with pytest.raises(PriceOverrideError) as error:
+        load_overrides(document)
+    assert str(error.value) == message
+
+
+def test_unreadable_override_sources_say_where_and_why(tmp_path: Path) -> None:
+    with pytest.raises(PriceOverrideError) as error:
+        load_overrides(str(tmp_path / "nope.json"))
+    assert (
+        str(error.value)
+        == f"price overrides {tmp_path / 'nope.json'}: cannot read (No such file or directory)"
+    )
+    (tmp_path / "list.json").write_text("[]")
+    with pytest.raises(PriceOverrideError) as error:
+        load_overrides(str(tmp_path / "list.json"))
+    assert str(error.value) == f"price overrides {tmp_path / 'list.json'}: expected a JSON object"
+    with pytest.raises(PriceOverrideError) as error:
+        load_overrides("{not json")
+    assert str(error.value).startswith("price overrides {not json: not valid JSON (Expecting property name")
+
+
+def test_a_discount_just_below_100_and_cache_prices_given_are_kept() -> None:
+    document = {
+        "discount_percent": 99.5,
+        "models": {COHERE: {"input": 1, "output": 2, "cache_read": 0.25, "cache_write": 3, "note": "EDP"}},
+    }
+    overrides = load_overrides(json.dumps(document))
+    assert overrides.discount_percent == Decimal("99.5")
+    counts = Counts(input_tokens=M, output_tokens=M, cache_read_tokens=4 * M, cache_write_tokens=M)
+    assert Pricer(overrides).cost(COHERE, counts, NOW) == Decimal(1 + 2 + 1 + 3)
+    assert Pricer(overrides).info(COHERE, NOW).note == "EDP"
+    # 0.5% of Sonnet's regional $3.30 input price
+    assert Pricer(overrides).cost(SONNET45, Counts(input_tokens=M), NOW) == Decimal("0.0165")
+
+
+@pytest.mark.parametrize(
+    ("model_id", "kind", "base"),
+    [
+        ("arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.titan/abc", "custom", None),
+        ("arn:aws:bedrock:us-east-1:123456789012:imported-model/abc123", "custom", None),
+        ("arn:aws:bedrock:us-east-1:123456789012:custom-model-deployment/abc", "custom", None),
+        ("arn:aws:bedrock:us-east-1:123456789012:prompt/abc", "unknown", None),
+        ("arn:aws-us-gov:bedrock:us-gov-west-1::foundation-model/amazon.nova-lite-v1:0", "base", NOVA_LITE),
+        ("  amazon.nova-lite-v1:0 ", "base", NOVA_LITE),
+        ("82EY7VCCT4M3", "base", "82EY7VCCT4M3"),  # not an application profile ID: those are lower case
+        ("82ey7vcct4m3x", "base", "82ey7vcct4m3x"),  # 13 characters
+    ],
+)
+def test_every_arn_kind_is_classified_and_never_priced_by_accident(
+    model_id: str, kind: str, base: str | None
+) -> None:
+    res = parse_model_id(model_id)
+    assert (res.kind, res.base_model) == (kind, base)
+    if kind != "base":
+        info = Pricer().info(model_id, NOW)
+        assert info.priced is False
+        assert info.note
+        assert Pricer().cost(model_id, Counts(input_tokens=M), NOW) is None
