@@ -3,6 +3,7 @@ and around the boundaries where its form changes. Expected strings are written o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -285,3 +286,65 @@ def test_headline_counts_and_rates() -> None:
     assert view(report)["price_sources"] == "genai-prices 0.2.3"
     report.models = [m for m in report.models if not m.price.priced]
     assert view(report)["price_sources"] == "-"
+
+
+def test_caller_rows_trend_rows_and_unpriced_rows() -> None:
+    report = make_report()
+    many = [f"us.amazon.nova-{i}-v1:0" for i in range(5)]
+    report.callers[0].models = many
+    report.callers[0].unpriced_invocations = 0
+    v = view(report)
+    alice, hostile = v["callers"]
+    assert alice["models"] == "nova-0 (us), nova-1 (us), nova-2 (us) +2"
+    assert alice["unpriced_invocations"] is None
+    assert (alice["cost"], alice["share"], alice["bar"], alice["invocations"]) == (
+        "$30.12",
+        "78.7%",
+        100,
+        "4,000",
+    )
+    assert hostile["unpriced_invocations"] == "55"
+    assert hostile["bar"] == 27  # 8.13 / 30.12
+    assert hostile["tokens"] == "2.38M"
+    report.callers[1].cost_usd = None
+    assert view(report)["callers"][1]["cost"] == "unpriced"
+    assert view(report)["callers"][1]["share"] == "-"
+    trend = v["trend"]
+    assert len(trend) == 14
+    # Day 14 Nov: $20 estimated, $21 billed; bars are against the largest figure, 27 Nov's $33: 20/33.
+    assert trend[0] == {
+        "label": "Sat 14 Nov",
+        "cost": "$20.00",
+        "billed": "$21.00",
+        "bar": 61,
+        "tokens": "1.00M",
+        "invocations": "1,000",
+    }
+    assert trend[-1]["billed"] is None
+    assert trend[-1]["bar"] == 100
+    [unpriced] = v["unpriced"]
+    assert unpriced == {
+        "model": "acme.private-model-v1:0",
+        "invocations": "55",
+        "tokens": "78,000",
+        "note": "no price known for acme.private-model-v1:0",
+    }
+    assert v["unpriced_more"] == 0
+    other = replace(
+        report.models[2], model_id="acme.other-v1:0", price=replace(report.models[2].price, note=None)
+    )
+    report.models.append(other)
+    two = view(report, top_n=1)
+    assert [u["model"] for u in two["unpriced"]] == ["acme.private-model-v1:0"]
+    assert two["unpriced_more"] == 1
+    assert view(report)["unpriced"][1]["note"] == "no price known for this model"
+
+
+def test_the_header_line_and_an_empty_region_list() -> None:
+    report = make_report()
+    v = view(report)
+    assert v["generated"] == "2026-11-28 06:03 UTC"
+    assert v["regions"] == "us-east-1"
+    assert v["span"] == "24 h"
+    report.regions = []
+    assert view(report)["regions"] == "-"
