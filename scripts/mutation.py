@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -70,16 +71,57 @@ def refresh_tests() -> None:
         shutil.copytree(ROOT / folder, WORK / folder, ignore=_ignore)
 
 
+def _meta(module: str) -> dict[str, int | None]:
+    meta = WORK / "mutants" / "src" / PACKAGE / f"{module}.py.meta"
+    return json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+
+
 def scores(modules: list[str]) -> list[tuple[str, int, int, list[str]]]:
-    """(module, killed, all, survivors) per module, from mutmut's .meta files."""
+    """(module, killed, all, survivors) per module, from mutmut's .meta files; unchecked ones excluded."""
     rows = []
     for module in modules:
-        meta = WORK / "mutants" / "src" / PACKAGE / f"{module}.py.meta"
-        codes = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+        codes = _meta(module)
         killed = sum(1 for c in codes.values() if c in KILLED)
-        survivors = sorted(k for k, c in codes.items() if c not in KILLED)
+        survivors = sorted(k for k, c in codes.items() if c is not None and c not in KILLED)
         rows.append((module, killed, len(codes), survivors))
     return rows
+
+
+def _sample_file(module: str) -> Path:
+    return WORK / f"sample-{module.replace('/', '.')}.txt"
+
+
+def draw_sample(modules: list[str], size: int) -> list[str]:
+    """A seeded random sample of each module's not yet checked mutants, remembered for the estimate."""
+    names = []
+    for module in modules:
+        unchecked = sorted(k for k, c in _meta(module).items() if c is None)
+        picked = random.Random(11).sample(unchecked, min(size, len(unchecked)))  # noqa: S311 - not a secret
+        _sample_file(module).write_text("\n".join(picked) + "\n")
+        names.extend(picked)
+    return names
+
+
+def estimate(module: str) -> str:
+    """Stratified estimate when a run stopped early: checked mutants as they are, the unchecked ones at
+    the kill rate of a random sample of them (see --sample)."""
+    codes = _meta(module)
+    path = _sample_file(module)
+    unchecked_before = [k for k in (path.read_text().split() if path.exists() else [])]
+    sample = [codes.get(k) for k in unchecked_before]
+    sample_done = [c for c in sample if c is not None]
+    checked = [c for k, c in codes.items() if c is not None and k not in set(unchecked_before)]
+    unchecked = len(codes) - len(checked)
+    if not unchecked:
+        return ""
+    if not sample_done:
+        return f"  ({unchecked} not checked)"
+    rate = sum(1 for c in sample_done if c in KILLED) / len(sample_done)
+    est = (sum(1 for c in checked if c in KILLED) + rate * unchecked) / len(codes)
+    return (
+        f"  estimate {100 * est:.1f}%: {len(checked)} checked, the other {unchecked} at the "
+        f"{100 * rate:.1f}% kill rate of a random sample of {len(sample_done)}"
+    )
 
 
 def main() -> int:
@@ -91,6 +133,9 @@ def main() -> int:
     parser.add_argument(
         "--retest", action="store_true", help="run the last run's survivors again against the current tests"
     )
+    parser.add_argument(
+        "--sample", type=int, default=0, help="with --retest: also run N random unchecked mutants per module"
+    )
     parser.add_argument("--goal", type=float, default=85.0, help="percent killed expected of each module")
     args = parser.parse_args()
     if not args.score_only:
@@ -98,6 +143,8 @@ def main() -> int:
         if args.retest:
             refresh_tests()
             names = [n for *_, survivors in scores(args.modules) for n in survivors]
+            if args.sample:
+                names += draw_sample(args.modules, args.sample)
             if not names:
                 print("no survivors to retest")
         else:
@@ -117,7 +164,7 @@ def main() -> int:
     below = []
     for module, killed, total, survivors in rows:
         pct = 100 * killed / total if total else 0.0
-        print(f"{module:<22}{killed:>8}{total:>8}{pct:>8.1f}%")
+        print(f"{module:<22}{killed:>8}{total:>8}{pct:>8.1f}%{estimate(module)}")
         if pct < args.goal:
             below.append(module)
         (WORK / f"survivors-{module.replace('/', '.')}.txt").write_text("\n".join(survivors) + "\n")
