@@ -145,3 +145,29 @@ def test_daily_lines_price_each_day_and_set_billed_only_beside_completed_days() 
     assert by_day[date(2026, 11, 19)].counts.invocations == 4
     assert by_day[date(2026, 11, 20)].billed_usd is None  # today: Cost Explorer's figure is partial
     assert report.month_to_date_usd == Decimal(5)
+
+
+LUNA = "us.openai.gpt-5.6-luna"  # AWS cut its price 80% on 2026-07-30: $1.10 -> $0.22 per 1M input tokens
+
+
+def test_a_past_window_and_each_day_are_priced_at_the_prices_in_force_then() -> None:
+    """genai-prices 0.2.3 dates the GPT-5.6 Luna price cut (its note cites AWS's announcement)."""
+    now = at("2026-07-31T12:00:00")
+    usage = Usage(window=Window(at("2026-07-28T12:00:00"), at("2026-07-29T12:00:00")), source="log-files")
+    usage.model(LUNA).add(Counts(invocations=1, input_tokens=10_000_000))
+    usage.caller("arn:aws:iam::123456789012:user/alice", LUNA).add(
+        Counts(invocations=1, input_tokens=10_000_000)
+    )
+    usage.day(date(2026, 7, 29), LUNA).add(Counts(invocations=1, input_tokens=10_000_000))
+    usage.day(date(2026, 7, 30), LUNA).add(Counts(invocations=1, input_tokens=10_000_000))
+    previous = Usage(window=usage.window.previous(), source="log-files")
+    previous.model(LUNA).add(Counts(invocations=1, input_tokens=1_000_000))
+    report = build_report(usage, pricer=Pricer(), previous=previous, now=now)
+    [line] = report.models
+    assert line.cost_usd == Decimal("11.00")  # 10M at $1.10: the window ended before the cut
+    assert line.previous_cost_usd == Decimal("1.10")
+    assert report.previous_cost_usd == Decimal("1.10")
+    assert report.callers[0].cost_usd == Decimal("11.00")
+    by_day = {d.day: d.cost_usd for d in report.daily}
+    assert by_day[date(2026, 7, 29)] == Decimal("11.00")
+    assert by_day[date(2026, 7, 30)] == Decimal("2.20")  # from the 30th: $0.22
