@@ -302,3 +302,68 @@ def test_every_arn_kind_is_classified_and_never_priced_by_accident(
         assert info.priced is False
         assert info.note
         assert Pricer().cost(model_id, Counts(input_tokens=M), NOW) is None
+
+
+LUNA = "us.openai.gpt-5.6-luna"  # genai-prices dates an 80% price cut on 2026-07-30, with tiers after it
+
+
+def test_a_price_in_force_on_the_day_asked_for_and_its_long_context_note() -> None:
+    july, november = datetime(2026, 7, 20, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
+    reads = Counts(cache_read_tokens=M)
+    pricer = Pricer()
+    # Cache savings: 1M reads x (input - cache read): (1.10 - 0.11) in July, (0.22 - 0.022) after the cut.
+    assert pricer.cache_savings(LUNA, reads, july) == Decimal("0.99")
+    assert pricer.cache_savings(LUNA, reads, november) == Decimal("0.198")
+    assert pricer.info(LUNA, july).note is None  # flat launch prices: nothing left out
+    assert (
+        pricer.info(LUNA, november).note
+        == "long-context tier prices not applied (usage is priced at the base tier)"
+    )
+
+
+def test_an_unmodeled_get_inference_profile_error_is_named_in_the_note_and_remembered() -> None:
+    bedrock = boto3.client("bedrock", region_name="us-east-1")
+    with Stubber(bedrock) as stub:
+        stub.add_client_error("get_inference_profile", service_error_code="UnrecognizedClientException")
+        info = Pricer(bedrock=lambda region: bedrock).info("82ey7vcct4m3", NOW)
+        assert Pricer(bedrock=lambda region: bedrock).info("82ey7vcct4m3", NOW).priced is False  # no 2nd call
+    assert (
+        info.note
+        == "GetInferenceProfile failed (UnrecognizedClientException); application profile not resolved"
+    )
+
+
+@pytest.mark.parametrize("resolvable", [True, False])
+def test_an_override_keyed_by_profile_id_prices_its_arn_resolved_or_not(resolvable: bool) -> None:
+    arn = f"{AIP}82ey7vcct4m3"
+    overrides = load_overrides(json.dumps({"models": {"82ey7vcct4m3": {"input": 7, "output": 7}}}))
+    bedrock = boto3.client("bedrock", region_name="us-east-1")
+    with Stubber(bedrock) as stub:
+        if resolvable:
+            stub.add_response("get_inference_profile", profile("82ey7vcct4m3", ["us-east-1"]))
+        else:
+            stub.add_client_error("get_inference_profile", service_error_code="AccessDeniedException")
+        pricer = Pricer(overrides, bedrock=lambda region: bedrock)
+        assert pricer.cost(arn, Counts(input_tokens=M), NOW) == Decimal(7)
+    without_client = Pricer(overrides)
+    assert without_client.cost(arn, Counts(input_tokens=M), NOW) == Decimal(7)
+    assert Pricer().info(arn, NOW).note == "application inference profile: no Bedrock client to resolve it"
+
+
+def test_a_geography_the_library_lacks_for_a_model_it_lacks_too_is_unpriced() -> None:
+    info = Pricer().info("eu.cohere.command-r-v1:0", NOW)
+    assert (info.priced, info.model_id, info.resolved_model) == (False, "eu.cohere.command-r-v1:0", COHERE)
+    assert Pricer().cost("eu.cohere.command-r-v1:0", Counts(input_tokens=M), NOW) is None
+
+
+@pytest.mark.parametrize(
+    "model_id",
+    [
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-lite-v1:0",
+        "arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.titan/abc",
+        "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abc",
+    ],
+)
+def test_a_resolution_keeps_the_id_as_given(model_id: str) -> None:
+    assert parse_model_id(model_id).model_id == model_id
+    assert Pricer().info(model_id, NOW).model_id == model_id

@@ -348,3 +348,35 @@ def test_the_header_line_and_an_empty_region_list() -> None:
     assert v["span"] == "24 h"
     report.regions = []
     assert view(report)["regions"] == "-"
+
+
+def test_survivor_boundaries_in_the_view() -> None:
+    report = make_report()
+    report.failures = [SourceFailure(f"s{i}", "x") for i in range(4)]
+    assert view(report)["incomplete"][-1] == "and 1 more"  # four failures: three named, one counted
+    report.failures = report.failures[:3]
+    assert view(report)["incomplete"] == ["s0: x", "s1: x", "s2: x"]
+    # Callers with three models or fewer list them all, with nothing appended.
+    assert view(report)["callers"][1]["models"] == "claude-sonnet-4-5 (us), acme.private-model"
+    # An unpriced model's share is a dash, not 0%.
+    assert view(report)["models"][2]["share"] == "-"
+    # Projection without a month to date: the light bar is the whole projection.
+    report.month_to_date_usd, report.projected_month_usd = None, Decimal(600)
+    month = view(report)["month"]
+    assert (month["bar_used"], month["bar_projected"], month["used"]) == (0, 60, None)
+
+
+def test_trend_bars_are_against_the_largest_day_even_below_a_dollar() -> None:
+    report = make_report()
+    for i, day in enumerate(report.daily):
+        day.cost_usd, day.billed_usd = Decimal("0.05") * (i + 1), None
+    bars = [row["bar"] for row in view(report)["trend"]]
+    assert bars[-1] == 100  # $0.70, the largest
+    assert bars[6] == 50  # $0.35
+
+
+def test_health_row_shows_p90_and_the_inlined_warning_style() -> None:
+    html = render_digest(make_report()).html
+    health = html[html.index("Latency and errors") :]
+    assert "p90 4,100 ms" in health  # Sonnet's p90
+    assert '<b style="color:#b91c1c">\u26a0</b>' in health  # style attribute compacted, not mangled
