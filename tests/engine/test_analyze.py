@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import boto3
+import pytest
 from bedrock_usage.analyze import build_report
 from bedrock_usage.model import Counts, Latency, SourceFailure, Usage
 from bedrock_usage.price import Pricer
@@ -312,3 +313,42 @@ def test_with_no_complete_day_in_the_series_the_projection_adds_nothing() -> Non
     assert [d.day for d in report.daily] == [date(2026, 12, 1)]
     assert report.month_to_date_usd == Decimal("0.12")
     assert report.projected_month_usd == Decimal("0.12")
+
+
+def test_a_caller_using_two_unpriced_models_counts_both_models_invocations() -> None:
+    usage = Usage(window=WINDOW, source="log-files")
+    usage.caller(ALICE, COHERE).add(Counts(invocations=4))
+    usage.caller(ALICE, PROVISIONED).add(Counts(invocations=3))
+    report = build_report(usage, pricer=Pricer(), now=NOW)
+    assert report.callers[0].unpriced_invocations == 7
+    assert report.source == "log-files"
+
+
+def test_a_previous_window_with_only_unpriced_usage_costs_zero_and_shows_no_change() -> None:
+    previous = Usage(window=WINDOW.previous(), source="log-files")
+    previous.model(COHERE).add(Counts(invocations=2, input_tokens=10))
+    report = build_report(current_usage(), pricer=Pricer(), previous=previous, now=NOW)
+    assert report.previous_cost_usd == Decimal(0)
+    assert report.cost_change is None
+    assert report.to_dict()["previous"]["cost_usd"] == 0.0
+
+
+@pytest.mark.parametrize(("models", "tail"), [(5, ""), (6, " and 1 more")])
+def test_the_unpriced_warning_names_five_models_then_counts_the_rest(models: int, tail: str) -> None:
+    usage = Usage(window=WINDOW, source="test")
+    for i in range(models):
+        usage.model(f"acme.m{i}").add(Counts(invocations=1, input_tokens=100 - i))
+    [warning] = [w for w in build_report(usage, pricer=Pricer(), now=NOW).warnings if "not in the cost" in w]
+    note = "genai-prices 0.2.3 has no price for acme.m{}; add one in a price override"
+    listed = "; ".join(f"acme.m{i} ({note.format(i)})" for i in range(5))
+    assert warning == f"{models} invocation(s) on {models} model(s) are not in the cost: {listed}{tail}"
+
+
+def test_the_cache_write_warning_in_full() -> None:
+    usage = Usage(window=WINDOW, source="test")
+    usage.model(SONNET45).add(Counts(invocations=1, cache_write_tokens=5))
+    [warning] = [w for w in build_report(usage, pricer=Pricer(), now=NOW).warnings if "1-hour" in w]
+    assert warning == (
+        "prompt-cache writes are priced at the 5-minute rate (1.25x input); writes with the 1-hour TTL "
+        f"cost 2x input, so the estimate is low if you use it: {SONNET45}"
+    )

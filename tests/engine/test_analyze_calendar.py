@@ -154,7 +154,7 @@ def test_a_past_window_and_each_day_are_priced_at_the_prices_in_force_then() -> 
     """genai-prices 0.2.3 dates the GPT-5.6 Luna price cut (its note cites AWS's announcement)."""
     now = at("2026-07-31T12:00:00")
     usage = Usage(window=Window(at("2026-07-28T12:00:00"), at("2026-07-29T12:00:00")), source="log-files")
-    usage.model(LUNA).add(Counts(invocations=1, input_tokens=10_000_000))
+    usage.model(LUNA).add(Counts(invocations=1, input_tokens=10_000_000, cache_read_tokens=1_000_000))
     usage.caller("arn:aws:iam::123456789012:user/alice", LUNA).add(
         Counts(invocations=1, input_tokens=10_000_000)
     )
@@ -164,7 +164,10 @@ def test_a_past_window_and_each_day_are_priced_at_the_prices_in_force_then() -> 
     previous.model(LUNA).add(Counts(invocations=1, input_tokens=1_000_000))
     report = build_report(usage, pricer=Pricer(), previous=previous, now=now)
     [line] = report.models
-    assert line.cost_usd == Decimal("11.00")  # 10M at $1.10: the window ended before the cut
+    # 10M at $1.10 + 1M cache reads at $0.11: the window ended before the cut.
+    assert line.cost_usd == Decimal("11.11")
+    assert line.cache_savings_usd == Decimal("0.99")  # 1M x (1.10 - 0.11)
+    assert line.price.note is None  # the launch prices had no long-context tier
     assert line.previous_cost_usd == Decimal("1.10")
     assert report.previous_cost_usd == Decimal("1.10")
     assert report.callers[0].cost_usd == Decimal("11.00")

@@ -135,6 +135,9 @@ def test_the_median_of_two_calls_is_the_faster_one_and_figures_keep_one_decimal(
     assert claude.p50_ms == pytest.approx(1_000, rel=0.005)  # rank ceil(0.5 x 2) = 1: the faster call
     assert claude.p99_ms == pytest.approx(2_000, rel=0.005)
     assert nova.average_ms == 1_000.3  # 3,001 / 3, to one decimal
+    for p in (claude.p50_ms, claude.p90_ms, claude.p99_ms):  # bucket middles, e.g. 1,002.75... -> 1,002.8
+        assert p is not None
+        assert p == round(p, 1)
     for p in (nova.p50_ms, nova.p90_ms, nova.p99_ms):
         assert isinstance(p, float)
         assert p == round(p, 1)
@@ -168,3 +171,23 @@ def test_the_skipped_records_warning_quotes_the_first_five(tmp_path: Path) -> No
 def test_a_missing_local_source_names_it(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="nope is neither a file nor a folder"):
         collect_logfiles(str(tmp_path / "nope"), window("2026-11-27T00:00:00", "2026-11-28T00:00:00"))
+
+
+def test_malformed_records_are_sampled_with_their_line_number_and_reason(tmp_path: Path) -> None:
+    day = window("2026-11-27T00:00:00", "2026-11-28T00:00:00")
+    bad_input = record("2026-11-27T10:00:01Z")
+    bad_input["input"] = [1]
+    bad_code = record("2026-11-27T10:00:02Z")
+    bad_code["errorCode"] = 500
+    bad_stamp = record("2026-11-27T10:00:03Z")
+    bad_stamp["timestamp"] = "yesterday"
+    write_gz(tmp_path / "x.json.gz", [record("2026-11-27T10:00:00Z"), bad_input, bad_code, bad_stamp])
+    usage = collect_logfiles(str(tmp_path), day)
+    assert usage.skipped_records == 3
+    [warning] = usage.warnings
+    samples = warning.split("; first: ", 1)[1].split(" | ")
+    assert samples == [
+        f"{tmp_path / 'x.json.gz'}:2: input/output is not an object",
+        f"{tmp_path / 'x.json.gz'}:3: errorCode is not a string",
+        f"{tmp_path / 'x.json.gz'}:4: bad timestamp 'yesterday'",
+    ]

@@ -367,3 +367,15 @@ def test_a_geography_the_library_lacks_for_a_model_it_lacks_too_is_unpriced() ->
 def test_a_resolution_keeps_the_id_as_given(model_id: str) -> None:
     assert parse_model_id(model_id).model_id == model_id
     assert Pricer().info(model_id, NOW).model_id == model_id
+
+
+def test_a_bare_profile_id_with_stray_spaces_is_looked_up_trimmed() -> None:
+    bedrock = boto3.client("bedrock", region_name="us-east-1")
+    with Stubber(bedrock) as stub:
+        stub.add_response(
+            "get_inference_profile",
+            profile("82ey7vcct4m3", ["us-east-1"]),
+            {"inferenceProfileIdentifier": "82ey7vcct4m3"},
+        )
+        pricer = Pricer(bedrock=lambda region: bedrock)
+        assert pricer.cost(" 82ey7vcct4m3 ", Counts(input_tokens=M), NOW) == Decimal("3.30")
