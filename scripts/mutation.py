@@ -161,11 +161,14 @@ def main() -> int:
             return run.returncode
     rows = scores(args.modules)
     print(f"\n{'module':<22}{'killed':>8}{'all':>8}{'score':>9}")
-    below = []
+    below: list[str] = []
+    unchecked: list[str] = []
     for module, killed, total, survivors in rows:
         pct = 100 * killed / total if total else 0.0
         print(f"{module:<22}{killed:>8}{total:>8}{pct:>8.1f}%{estimate(module)}")
-        if pct < args.goal:
+        if None in _meta(module).values():
+            unchecked.append(module)
+        elif pct < args.goal:
             below.append(module)
         (WORK / f"survivors-{module.replace('/', '.')}.txt").write_text("\n".join(survivors) + "\n")
     kinds = Counter(c for m in args.modules for c in _codes(m))
@@ -174,6 +177,8 @@ def main() -> int:
     print(f"  cd {WORK.relative_to(ROOT)} && ../../.venv-mutation/bin/mutmut show <name>")
     if below:
         print(f"below the {args.goal:g}% goal: {', '.join(below)}")
+    if unchecked:
+        print(f"not every mutant checked (run stopped or sampled): {', '.join(unchecked)}")
     return 0
 
 
