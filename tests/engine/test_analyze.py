@@ -118,26 +118,26 @@ def test_previous_window_cost_and_change() -> None:
 
 
 def test_month_to_date_and_projection_from_the_daily_series() -> None:
-    """Nova Lite 1M input tokens ($0.06) every day of November; half of that so far on the 20th."""
+    """Nova Lite on November day d: d million input tokens ($0.06 x d); $0.03 so far on the 20th."""
     usage = Usage(window=WINDOW, source="log-files")
     usage.model(NOVA_LITE).add(Counts(invocations=1, input_tokens=500_000))
     for day in range(1, 20):
-        usage.day(date(2026, 11, day), NOVA_LITE).add(Counts(invocations=1, input_tokens=1_000_000))
+        usage.day(date(2026, 11, day), NOVA_LITE).add(Counts(invocations=1, input_tokens=day * 1_000_000))
     usage.day(date(2026, 10, 31), NOVA_LITE).add(Counts(invocations=1, input_tokens=50_000_000))
     usage.day(date(2026, 11, 20), NOVA_LITE).add(Counts(invocations=1, input_tokens=500_000))
-    billed = {date(2026, 11, d): Decimal("0.07") for d in range(1, 21)}
+    billed = {date(2026, 11, d): Decimal("0.07") * d for d in range(1, 21)}
     report = build_report(
-        usage, pricer=Pricer(), billed=billed, budget_usd=Decimal("1.50"), now=NOW, trend_days=14
+        usage, pricer=Pricer(), billed=billed, budget_usd=Decimal("15"), now=NOW, trend_days=14
     )
-    # 19 whole days x $0.06 + $0.03 today
-    assert report.month_to_date_usd == Decimal("1.17")
-    # run rate $0.06/day (last 7 complete days) x 10.5 days left (Nov 20 12:00 -> Dec 1 00:00)
-    assert report.projected_month_usd == Decimal("1.17") + Decimal("0.63")
-    assert any("exceeds the budget" in w for w in report.warnings)
+    # 0.06 x (1 + ... + 19) = $11.40, plus $0.03 today; October 31 is last month's.
+    assert report.month_to_date_usd == Decimal("11.43")
+    # Run rate: Nov 13..19 -> 0.06 x 16 = $0.96 a day, x 10.5 days left (Nov 20 12:00 -> Dec 1 00:00).
+    assert report.projected_month_usd == Decimal("11.43") + Decimal("10.08")
+    assert any("exceeds the budget $15.00" in w for w in report.warnings)
     # The month so far (the 1st is before now - 14 days, so the month decides the start).
     assert [d.day for d in report.daily] == [date(2026, 11, 1) + timedelta(days=i) for i in range(20)]
-    assert report.daily[0].cost_usd == Decimal("0.06")
-    assert report.daily[-2].billed_usd == Decimal("0.07")
+    assert [d.cost_usd for d in report.daily[:3]] == [Decimal("0.06"), Decimal("0.12"), Decimal("0.18")]
+    assert report.daily[-2].billed_usd == Decimal("1.33")  # the 19th
     assert report.daily[-1].billed_usd is None  # today is not complete: not set beside the estimate
 
 
