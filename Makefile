@@ -4,6 +4,7 @@ SHELL := /bin/bash
 
 VENV        := .venv
 CHECKOV_VENV := .venv-checkov
+MUTATION_VENV := .venv-mutation
 BIN         := $(VENV)/bin
 # python3.13 from PATH, else from pyenv; empty when neither has one that runs (a pyenv shim may not).
 PYTHON313   ?= $(shell for p in "$$(command -v python3.13)" \
@@ -19,7 +20,7 @@ OFFLINE_ENV := AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_ACCESS_KEY_
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv lint typecheck template-check unit test build deploy demo preview bench purge-data clean lock
+.PHONY: help venv lint typecheck template-check unit test build deploy demo preview bench purge-data clean lock mutation
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,6 +41,13 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	@# checkov pins its own pytest and friends, so it lives in a venv of its own.
 	@[ -x $(CHECKOV_VENV)/bin/python ] || $(PYTHON313) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
+$(MUTATION_VENV)/.installed: requirements-mutation.txt
+	@# mutmut needs a newer click than aws-sam-cli allows, so it lives in a venv of its own.
+	@if [ -z "$(PYTHON313)" ]; then echo "error: python3.13 not found (see 'make venv')" >&2; exit 1; fi
+	@[ -x $(MUTATION_VENV)/bin/python ] || $(PYTHON313) -m venv $(MUTATION_VENV)
+	$(MUTATION_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-mutation.txt
 	@touch $@
 
 venv: $(BIN)/.installed $(CHECKOV_VENV)/.installed ## Create .venv (python3.13) with every pinned dev dependency
@@ -72,6 +80,9 @@ unit: $(BIN)/.installed ## pytest only (add ARGS=... for pytest options)
 	env $(OFFLINE_ENV) $(BIN)/pytest $(ARGS)
 
 test: lint template-check unit ## Everything CI runs: lint, template checks, unit and integration tests
+
+mutation: $(MUTATION_VENV)/.installed ## Mutation testing (mutmut, 1 worker) of analyze, digest, logfiles, price; score per module
+	env $(OFFLINE_ENV) $(MUTATION_VENV)/bin/python scripts/mutation.py $(ARGS)
 
 build: $(BIN)/.installed ## sam build (offline: no AWS account needed)
 	env $(OFFLINE_ENV) $(BIN)/sam build --template-file template.yaml

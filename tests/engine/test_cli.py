@@ -86,7 +86,6 @@ def test_report_out_file(logs: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_report_html_uses_the_digest(logs: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("bedrock_usage.digest")
     assert main(["report", *SINCE, "--logs", str(logs), "--format", "html"]) == 0
     html = capsys.readouterr().out
     assert "<html" in html.lower()
@@ -204,7 +203,6 @@ def test_logging_status_without_its_module_exits_2(
 
 
 def test_logging_status_options_come_from_its_module(capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("bedrock_usage.logging_status")
     with pytest.raises(SystemExit) as exit_:
         main(["logging-status", "--help"])
     assert exit_.value.code == 0

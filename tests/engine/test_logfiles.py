@@ -88,6 +88,7 @@ def test_error_codes_are_counted_and_classified(tmp_path: Path) -> None:
         [
             record("2026-11-27T13:00:00Z", error_code="ThrottlingException", input_tokens=0, output_tokens=0),
             record("2026-11-27T13:00:01Z", error_code="ValidationException", input_tokens=0, output_tokens=0),
+            record("2026-11-27T13:00:04Z", error_code="ValidationException", input_tokens=0, output_tokens=0),
             record(
                 "2026-11-27T13:00:02Z", error_code="InternalServerException", input_tokens=0, output_tokens=0
             ),
@@ -97,10 +98,11 @@ def test_error_codes_are_counted_and_classified(tmp_path: Path) -> None:
     usage = collect_logfiles(str(tmp_path), DAY)
     c = usage.by_model[CLAUDE]
     # Like CloudWatch: throttled requests are not Invocations; failed ones are.
-    assert (c.invocations, c.throttles, c.client_errors, c.server_errors) == (3, 1, 1, 1)
+    # Two client errors and one server error, so a swap of the two kinds shows.
+    assert (c.invocations, c.throttles, c.client_errors, c.server_errors) == (4, 1, 2, 1)
     assert usage.errors_by_code == {
         "ThrottlingException": 1,
-        "ValidationException": 1,
+        "ValidationException": 2,
         "InternalServerException": 1,
     }
 

@@ -104,9 +104,11 @@ def test_given_each_model_id_form_when_priced_then_cost_matches_the_list_price(
     assert pricer.cost(model_id, USAGE, NOW) == expected
 
 
-def test_hand_figures_are_the_ones_in_the_reference_table() -> None:
-    assert Decimal("9.6525") == SONNET45_REGIONAL
-    assert Decimal("8.775") == SONNET45_GLOBAL
+def test_sonnet_45_costs_the_reference_table_figures() -> None:
+    """REFERENCE.md section 8, written out: regional $9.6525 and global $8.775 for USAGE."""
+    pricer = Pricer()
+    assert pricer.cost(f"us.{SONNET45}", USAGE, NOW) == Decimal("9.6525")
+    assert pricer.cost(f"global.{SONNET45}", USAGE, NOW) == Decimal("8.775")
 
 
 def test_resolved_model_strips_arn_and_prefix() -> None:
@@ -231,7 +233,8 @@ def test_given_an_application_profile_arn_copied_from_a_global_profile_then_glob
     assert seen_regions == ["us-east-1"]  # the ARN's own region
 
 
-def test_given_get_inference_profile_denied_then_unpriced_with_the_error_code() -> None:
+def test_given_get_inference_profile_denied_then_unpriced_and_not_asked_again() -> None:
+    """Stubber: a denial will not change within the container's life, so it is remembered."""
     bedrock = boto3.client("bedrock", region_name="us-east-1")
     with Stubber(bedrock) as stub:
         stub.add_client_error(
@@ -239,9 +242,13 @@ def test_given_get_inference_profile_denied_then_unpriced_with_the_error_code() 
         )
         pricer = Pricer(bedrock=lambda region: bedrock)
         info = pricer.info("82ey7vcct4m3", NOW)
-    assert info.priced is False
-    assert "AccessDeniedException" in (info.note or "")
+        # The next report's pricer does not call again (the stub has no second answer and would fail).
+        again = Pricer(bedrock=lambda region: bedrock).info("82ey7vcct4m3", NOW)
+        stub.assert_no_pending_responses()
+    assert (info.priced, info.source, info.resolved_model) == (False, "unpriced", None)
+    assert again.priced is False
     assert pricer.cost("82ey7vcct4m3", USAGE, NOW) is None
+    assert pricer.cache_savings("82ey7vcct4m3", USAGE, NOW) is None
 
 
 # --------------------------------------------------------------------------- overrides

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
-from bedrock_usage.digest import GMAIL_CLIP_BYTES, render_digest, short_model
-from bedrock_usage.model import CallerLine, Counts, SourceFailure
+from bedrock_usage.analyze import build_report
+from bedrock_usage.digest import GMAIL_CLIP_BYTES, dashboard_link, insights_link, render_digest, short_model
+from bedrock_usage.model import CallerLine, Counts, Latency, Report, SourceFailure, Usage, Window
+from bedrock_usage.price import Pricer
 
 from scripts.sample_report import sample_report
 from tests.report.conftest import HOSTILE_CALLER, make_report
@@ -85,7 +88,9 @@ def test_models_callers_and_months_show_their_figures() -> None:
     assert "+15.2%" in text
     assert "nova-pro (us)" in text
     assert "$3.68" in text
-    assert "user/alice" in text
+    # The caller's ARN is shortened to what follows the account: the full ARN only in the title.
+    assert "Caller Cost Share Calls user/alice 7.10M tokens" in text
+    assert "arn:aws:iam::" not in text
     assert "$30.12" in text
     assert "$812.40" in text
     assert "$1,046.90" in text
@@ -254,11 +259,6 @@ def test_short_model_names(model_id: str, short: str) -> None:
     assert short_model(model_id) == short
 
 
-def test_hostile_caller_constant_is_really_hostile() -> None:
-    assert "<script>" in HOSTILE_CALLER
-    assert '"' in HOSTILE_CALLER
-
-
 def test_worst_case_long_ids_everywhere_still_fit_under_the_clip() -> None:
     """500 models and 2,000 callers whose IDs are as long as AWS allows, 100 warnings, 50 failures."""
     report = sample_report(models=500, callers=2000)
@@ -293,3 +293,155 @@ def test_compacting_the_html_never_changes_what_a_caller_name_says() -> None:
     digest = render_digest(make_report(callers=[caller]))
     assert 'user/x class="a" style="b : c"' in visible_text(digest.html)
     assert ("title", name) in parse(digest.html).attrs
+
+
+# ------------------------------------------------------------------ the real pipeline's Report, rendered
+# These render what build_report makes of collected usage (library prices, REFERENCE.md section 8:
+# Sonnet 4.5 regional $3.30/$16.50, Nova Lite $0.06/$0.24 per 1M tokens) and check what a reader sees.
+
+ALICE = "arn:aws:iam::123456789012:user/alice"
+BOB = "arn:aws:sts::123456789012:assumed-role/BatchRole/job-42"
+CLAUDE = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+NOVA = "amazon.nova-lite-v1:0"
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+DAY_WINDOW = Window(NOW - timedelta(hours=24), NOW)
+M = 1_000_000
+
+
+def pipeline_report(*, latency: Latency | None = None, errors: int = 0, nova_calls: int = 30) -> Report:
+    """Claude $13.20 (alice $6.60, bob $6.60), Nova $1.80 (bob), against Claude $26.40 and Nova $1.20 before.
+
+    Nova Lite every day of November so far, day d costing 0.06 x d dollars (d million input tokens).
+    """
+    current = Usage(window=DAY_WINDOW, source="log-files")
+    current.caller(ALICE, CLAUDE).add(Counts(invocations=10, input_tokens=M, output_tokens=M // 5))
+    current.caller(BOB, CLAUDE).add(Counts(invocations=20, input_tokens=2 * M))
+    current.caller(BOB, NOVA).add(
+        Counts(invocations=nova_calls, input_tokens=10 * M, output_tokens=5 * M, client_errors=errors)
+    )
+    for (_, model_id), counts in current.by_caller.items():
+        current.model(model_id).add(counts)
+    if latency is not None:
+        current.latency[NOVA] = latency
+    for d in range(1, 21):
+        current.day(date(2026, 11, d), NOVA).add(Counts(invocations=d, input_tokens=d * M))
+    previous = Usage(window=DAY_WINDOW.previous(), source="log-files")
+    previous.model(CLAUDE).add(Counts(invocations=40, input_tokens=8 * M))
+    previous.model(NOVA).add(Counts(invocations=20, input_tokens=10 * M, output_tokens=5 * M // 2))
+    return build_report(
+        current, pricer=Pricer(), previous=previous, budget_usd=Decimal(20), regions=["us-east-1"], now=NOW
+    )
+
+
+def section(text: str, start: str, end: str) -> str:
+    return text[text.index(start) : text.index(end, text.index(start))]
+
+
+def test_pipeline_digest_headline_models_and_change_arrows() -> None:
+    digest = render_digest(pipeline_report())
+    text = visible_text(digest.html)
+    # $15.00 now against $27.60 before: (15 - 27.6) / 27.6 = -45.65% -> down.
+    assert "$15.00" in digest.subject
+    assert "(-45.7%)" in digest.subject
+    headline = section(text, "Estimated cost", "Daily cost")
+    assert "\u25bc -45.7% vs $27.60 in the previous 24 h" in headline
+    # Tokens 18.2M against 20.5M: -11.2% down; invocations 60 against 60: flat, no arrow.
+    assert "18.20M \u25bc -11.2%" in headline
+    assert "60 +0.0%" in headline
+    assert "\u25b2" not in headline
+    models = section(text, "Top models", "Top callers")
+    # Claude $13.20 (88.0% of $15.00), down 50% from $26.40; Nova $1.80 (12.0%), up 50% from $1.20.
+    assert "claude-sonnet-4-5 (us)" in models
+    assert "$13.20 \u25bc -50.0% 88.0% 30" in models
+    assert "$1.80 \u25b2 +50.0% 12.0% 30" in models
+    assert models.index("claude-sonnet-4-5") < models.index("nova-lite")
+
+
+def test_pipeline_digest_caller_costs_and_shares() -> None:
+    text = visible_text(render_digest(pipeline_report()).html)
+    callers = section(text, "Top callers", "Prompt caching")
+    # bob: Claude $6.60 + Nova $1.80 = $8.40 (56.0% of $15.00); alice: $6.60 (44.0%). Costliest first.
+    assert "assumed-role/BatchRole/job-42" in callers
+    assert "$8.40 56.0% 50" in callers
+    assert "$6.60 44.0% 10" in callers
+    assert callers.index("BatchRole") < callers.index("user/alice")
+
+
+def test_pipeline_digest_trend_shows_the_last_14_days_each_priced() -> None:
+    digest = render_digest(pipeline_report())
+    trend = section(visible_text(digest.html), "Daily cost, last 14 days", "Top models")
+    # Nov 7 .. Nov 20, oldest first; Nov 1 .. 6 are in the month but not in the trend.
+    for d in range(7, 21):
+        label = f"{date(2026, 11, d):%a %d %b}"
+        cost = Decimal("0.06") * d
+        assert f"{label} ${cost:.2f} \u00b7 {d}.00M" in trend, label
+    assert f"{date(2026, 11, 6):%a %d %b}" not in trend
+    assert trend.index("07 Nov") < trend.index("20 Nov")
+    assert "unpriced" not in trend
+
+
+def test_pipeline_digest_month_to_date_projection_and_budget() -> None:
+    text = visible_text(render_digest(pipeline_report()).html)
+    month = section(text, "This month", "Billed vs estimated")
+    # To date: 0.06 x (1 + ... + 20) = $12.60. Rate: Nov 13..19 -> 0.06 x 16 = $0.96 a day, 10.5 days
+    # left -> $10.08 more: $22.68, against a $20 budget: 63.0% used, 113.4% projected.
+    assert "Month to date $12.60" in month
+    assert "Projected month end $22.68" in month
+    assert "Budget $20.00" in month
+    assert "63.0% of the budget used" in month
+    assert "113.4% of it, over budget" in month
+
+
+HEALTH_CELLS = ("name", "avg", "p99", "errors", "throttled")
+
+
+def health_row(html: str, model_id: str) -> tuple[str, list[str]]:
+    """The model's row in 'Latency and errors', and which of its cells are highlighted."""
+    health = html[html.index("Latency and errors") :]
+    row = re.search(rf'<tr><td title="{re.escape(model_id)}"(?:(?!</tr>).)*</tr>', health, re.S)
+    assert row, model_id
+    cells = re.findall(r"<td\b[^>]*>", row.group(0))
+    return row.group(0), [name for name, cell in zip(HEALTH_CELLS, cells, strict=True) if "#fef2f2" in cell]
+
+
+@pytest.mark.parametrize(
+    ("avg", "p99", "errors", "invocations", "flagged"),
+    [
+        (10_000.0, 1_000.0, 0, 30, ["avg"]),  # exactly 10 s: at the threshold counts
+        (9_999.0, 9_999.0, 0, 30, []),
+        (1_000.0, 10_000.0, 0, 30, ["p99"]),
+        (10_500.0, 12_000.0, 0, 30, ["avg", "p99"]),
+        (1_000.0, 2_000.0, 3, 60, ["errors"]),  # Nova: 3 of 60 = 5.0% exactly
+        (1_000.0, 2_000.0, 3, 61, []),  # 3 of 61 = 4.9%
+        (1_000.0, 2_000.0, 2, 60, []),  # 3.3%
+    ],
+)
+def test_health_flags_at_and_around_10_seconds_and_5_percent_errors(
+    avg: float, p99: float, errors: int, invocations: int, flagged: list[str]
+) -> None:
+    latency = Latency(average_ms=avg, p90_ms=avg, p99_ms=p99)
+    report = pipeline_report(latency=latency, errors=errors, nova_calls=invocations)
+    row, cells = health_row(render_digest(report).html, NOVA)
+    assert cells == flagged
+    assert ("\u26a0" in row) is bool(flagged)
+    assert f"{avg:,.0f} ms" in row
+    assert f"{errors / invocations:.1%}" in row
+
+
+def test_insights_and_dashboard_links_open_the_right_console_pages() -> None:
+    insights = insights_link("eu-west-1", "/aws/bedrock/modelinvocations", 36)
+    assert insights == (
+        "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1"
+        "#logsV2:logs-insights$3FqueryDetail$3D~(end~0~start~-129600~timeType~'RELATIVE~unit~'seconds"
+        "~source~(~'*2Faws*2Fbedrock*2Fmodelinvocations))"
+    )
+    assert "start~-5400~" in insights_link("us-east-1", "g", 1.5)
+    dashboard = dashboard_link("eu-west-1", "Bedrock Usage")
+    assert dashboard == (
+        "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1"
+        "#dashboards/dashboard/Bedrock%20Usage"
+    )
+    digest = render_digest(pipeline_report(), insights_url=insights, dashboard_url=dashboard)
+    hrefs = [v for name, v in parse(digest.html).attrs if name == "href"]
+    assert hrefs == [dashboard, insights]
+    assert "Query the logs in Logs Insights" in visible_text(digest.html)
