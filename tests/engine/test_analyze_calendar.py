@@ -174,3 +174,12 @@ def test_a_past_window_and_each_day_are_priced_at_the_prices_in_force_then() -> 
     by_day = {d.day: d.cost_usd for d in report.daily}
     assert by_day[date(2026, 7, 29)] == Decimal("11.00")
     assert by_day[date(2026, 7, 30)] == Decimal("2.20")  # from the 30th: $0.22
+
+
+def test_a_day_that_ends_at_midnight_is_priced_at_that_days_prices_not_the_next() -> None:
+    """The window's end is exclusive: 29 July (ending 30 July 00:00, the cut) is priced before the cut."""
+    usage = Usage(window=Window(at("2026-07-29T00:00:00"), at("2026-07-30T00:00:00")), source="log-files")
+    usage.model(LUNA).add(Counts(invocations=1, input_tokens=10_000_000))
+    report = build_report(usage, pricer=Pricer(), now=at("2026-07-31T12:00:00"))
+    [line] = report.models
+    assert line.cost_usd == Decimal("11.00")  # 10M x $1.10, not 10M x $0.22

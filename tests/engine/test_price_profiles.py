@@ -317,7 +317,8 @@ def test_a_price_in_force_on_the_day_asked_for_and_its_long_context_note() -> No
     assert pricer.info(LUNA, july).note is None  # flat launch prices: nothing left out
     assert (
         pricer.info(LUNA, november).note
-        == "long-context tier prices not applied (usage is priced at the base tier)"
+        == "long-context rates apply per request: applied to requests seen in log files, not to CloudWatch "
+        "metric totals"
     )
 
 

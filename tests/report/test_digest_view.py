@@ -236,7 +236,7 @@ def test_cache_view_rates_and_rows() -> None:
             "read": "2.00M",
             "write": "100,000",
             "hit": "28.2%",
-            "savings": "$5.94",
+            "savings": "saved $5.94",
         }
     ]
     assert (cache["savings"], cache["read"], cache["write"], cache["hit"]) == (

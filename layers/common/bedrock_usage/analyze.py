@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from bedrock_usage.model import CallerLine, Counts, DayLine, ModelLine, Report, Usage
+from bedrock_usage.model import CallerLine, Counts, DayLine, ModelLine, Report, Usage, Window
 from bedrock_usage.price import Pricer
 from bedrock_usage.pricing.long_context import premiums
 from bedrock_usage.pricing.regional import price_model
@@ -41,7 +41,7 @@ def build_report(
 ) -> Report:
     """Price every model, caller and day of `current` and compare with `previous` and the bill."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
-    at = current.window.end
+    at = _last_instant(current.window)
     warnings = list(current.warnings)
 
     models: list[ModelLine] = []
@@ -127,7 +127,7 @@ def build_report(
             Decimal(0),
         )
 
-    callers = _callers(current, rates)
+    callers = _callers(current, rates, pricer, at)
     daily = _daily(current, pricer, rates, billed or {}, now, trend_days)
     for extra in (long_context, tiers):
         for caller_line in callers:
@@ -179,13 +179,24 @@ def _previous_cost(
 ) -> Decimal | None:
     """The previous window's cost of one model: by its own calling Regions when known."""
     if previous.by_region.get(model_id):
-        return price_model(pricer, model_id, previous.by_region[model_id], counts, previous.window.end).cost
+        return price_model(
+            pricer, model_id, previous.by_region[model_id], counts, _last_instant(previous.window)
+        ).cost
     if blended is not None:
         return blended.cost(counts)
-    return pricer.cost(model_id, counts, previous.window.end)
+    return pricer.cost(model_id, counts, _last_instant(previous.window))
 
 
-def _callers(current: Usage, rates: dict[str, UnitPrices | None]) -> list[CallerLine]:
+def _last_instant(window: Window) -> datetime:
+    """The prices in force during a window: at its last instant (its end is exclusive, the next window's)."""
+    return window.end - timedelta(microseconds=1)
+
+
+def _callers(
+    current: Usage, rates: dict[str, UnitPrices | None], pricer: Pricer, at: datetime
+) -> list[CallerLine]:
+    """Each caller at its models' window rates; a model the caller rows name but the model rows do not
+    (metrics and logs can name one model differently) at that model's own price in the default Region."""
     lines: dict[str, CallerLine] = {}
     for (caller, model_id), counts in current.by_caller.items():
         line = lines.setdefault(caller, CallerLine(caller=caller, counts=Counts(), cost_usd=None))
@@ -193,10 +204,13 @@ def _callers(current: Usage, rates: dict[str, UnitPrices | None]) -> list[Caller
         if model_id not in line.models:
             line.models.append(model_id)
         unit = rates.get(model_id)
-        if unit is None:
+        cost = unit.cost(counts) if unit is not None else None
+        if model_id not in rates:
+            cost = pricer.cost(model_id, counts, at)
+        if cost is None:
             line.unpriced_invocations += counts.invocations
         else:
-            line.cost_usd = (line.cost_usd or Decimal(0)) + unit.cost(counts)
+            line.cost_usd = (line.cost_usd or Decimal(0)) + cost
     for line in lines.values():
         line.models.sort()
     return sorted(lines.values(), key=lambda c: (*_cost_key(c.cost_usd, c.counts), c.caller))
@@ -221,16 +235,21 @@ def _daily(
         per_model = current.daily.get(day, {})
         counts = Counts()
         costs: list[Decimal | None] = []
+        day_last = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC) - timedelta(
+            microseconds=1
+        )
         for model_id, c in per_model.items():
             counts.add(c)
-            # The window's Region mix prices each day; a model seen only on earlier days is priced as
-            # a call in the default Region.
-            unit = rates.get(model_id) if model_id in rates else None
-            costs.append(
-                unit.cost(c)
-                if unit is not None
-                else pricer.cost(model_id, c, datetime.combine(day, datetime.min.time(), UTC))
+            # Each day at the prices in force that day, with the window's Region mix; a model seen only on
+            # earlier days is priced as a call in the default Region.
+            unit = (
+                price_model(
+                    pricer, model_id, current.by_region.get(model_id), current.by_model[model_id], day_last
+                ).unit
+                if model_id in rates and model_id in current.by_model
+                else None
             )
+            costs.append(unit.cost(c) if unit is not None else pricer.cost(model_id, c, day_last))
         cost = _priced_sum(costs) if costs else Decimal(0)
         # Cost Explorer's figure for today is incomplete: only completed days are set beside the estimate.
         lines.append(

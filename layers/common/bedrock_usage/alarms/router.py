@@ -439,20 +439,20 @@ def route_event(
                 outcome = forward_unprocessable(record, config, error, **common)
             outcomes.append(outcome)
         except _AWS_ERRORS as error:  # SES refused: AlertEmail's subscription takes it raw, when there is one
+            failure: Exception = error
             try:
                 fallback = forward_after_ses_failure(record, config, error, sns=sns, logger=logger)
             except Exception as publish_error:
                 logger.exception(
                     "forwarding to the alert topic failed too", extra={"sns_message_id": message_id}
                 )
-                error = publish_error
-                fallback = None
+                failure, fallback = publish_error, None
             if fallback is not None:
                 outcomes.append(fallback)
                 continue
             logger.exception("notification not delivered", extra={"sns_message_id": message_id})
-            failures.append(f"{message_id or '?'}: {type(error).__name__}: {error}"[:1000])
-            outcomes.append(Outcome("unknown", "failed", message_id, "", note=str(error)[:1000]))
+            failures.append(f"{message_id or '?'}: {type(failure).__name__}: {failure}"[:1000])
+            outcomes.append(Outcome("unknown", "failed", message_id, "", note=str(failure)[:1000]))
         except Exception as error:  # this record failed; the others still go, then Lambda retries
             logger.exception("notification not delivered", extra={"sns_message_id": message_id})
             failures.append(f"{message_id or '?'}: {type(error).__name__}: {error}"[:1000])
