@@ -157,21 +157,58 @@ def _stub_graphs(world: World) -> tuple[Stubber, list[dict[str, object]]]:
     return stub, widgets
 
 
+def _stub_top_models(stub: Stubber, *models: tuple[str, float]) -> None:
+    """The alarm email's one GetMetricData (Metrics Insights, grouped by ModelId), real response shape."""
+    stub.add_response(
+        "get_metric_data",
+        {
+            "MetricDataResults": [
+                {
+                    "Id": "models",
+                    "Label": model,
+                    "Values": [value],
+                    "Timestamps": [NOW],
+                    "StatusCode": "Complete",
+                }
+                for model, value in models
+            ]
+        },
+    )
+
+
 def test_graph_drawn_passes(world: World) -> None:
     stub, widgets = _stub_graphs(world)
+    _stub_top_models(stub, ("us.amazon.nova-lite-v1:0", 90_000.0), ("amazon.nova-micro-v1:0", 30_000.0))
     stub.add_response("get_metric_widget_image", {"MetricWidgetImage": PNG_BYTES})
     with stub:
         row = only(world.run(checks.check_alarm_graphs))  # the composite is drawn through its children
     assert row.status == PASS
     assert row.name == "Graph of Bedrock-HighInputTokenUsage"
     assert "2,048 bytes" in row.seen
-    # The same widget the alarm email asks for: the alarm's Metrics Insights query, threshold marked.
-    assert widgets[0]["metrics"][0][0]["expression"].startswith("SELECT SUM(InputTokenCount)")
+    assert "from 2 model series" in row.seen
+    # The same widget the alarm email asks for: plain rows per model (never SQL), threshold marked.
+    rows = widgets[0]["metrics"]
+    assert [r[:4] for r in rows] == [
+        ["AWS/Bedrock", "InputTokenCount", "ModelId", "us.amazon.nova-lite-v1:0"],
+        ["AWS/Bedrock", "InputTokenCount", "ModelId", "amazon.nova-micro-v1:0"],
+    ]
     assert widgets[0]["annotations"]["horizontal"][0]["value"] == 100000.0
+
+
+def test_graph_without_recent_traffic_is_still_drawn_empty(world: World) -> None:
+    stub, widgets = _stub_graphs(world)
+    _stub_top_models(stub)
+    stub.add_response("get_metric_widget_image", {"MetricWidgetImage": PNG_BYTES})
+    with stub:
+        row = only(world.run(checks.check_alarm_graphs))
+    assert row.status == PASS
+    assert "no model had traffic in the last hour" in row.seen
+    assert len(widgets[0]["metrics"]) == 1
 
 
 def test_graph_refused_warns(world: World) -> None:
     stub, _ = _stub_graphs(world)
+    _stub_top_models(stub, ("us.amazon.nova-lite-v1:0", 90_000.0))
     stub.add_client_error(
         "get_metric_widget_image",
         service_error_code="ValidationError",

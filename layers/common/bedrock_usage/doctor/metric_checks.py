@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from bedrock_usage.alarms.cloudwatch import widget_image
+from bedrock_usage.alarms.cloudwatch import ModelValue, top_models, widget_image
 from bedrock_usage.alarms.notification import AlarmNotification, metric_alarm
 from bedrock_usage.collect import cloudwatch as metrics
 from bedrock_usage.doctor.core import (
@@ -116,10 +116,18 @@ def check_alarm_states(ctx: Context) -> Check:
     return Check("7a", name, PASS, seen)
 
 
-def _graph(cloudwatch: Any, alarm: AlarmNotification, _: Context) -> Check:
+def _graph(cloudwatch: Any, alarm: AlarmNotification, ctx: Context) -> Check:
     name = f"Graph of {alarm.name}"
+    models: tuple[ModelValue, ...] | None = None
+    placeholder = False
+    if alarm.trigger.kind == "insights":
+        # Drawn as the alarm emails draw it: one plain row per model that drove it in the last hour.
+        models = top_models(cloudwatch, alarm, now=ctx.now)
+        if not models:
+            # No traffic in the last hour: an empty series still shows whether the API draws the widget.
+            models, placeholder = (ModelValue("no-traffic-in-the-last-hour", 0.0),), True
     try:
-        image = widget_image(cloudwatch, alarm)
+        image = widget_image(cloudwatch, alarm, models)
     except ClientError as exc:
         if error_code(exc) in UNAVAILABLE | ACCESS_DENIED:
             raise  # guarded() says SKIP and why
@@ -132,7 +140,12 @@ def _graph(cloudwatch: Any, alarm: AlarmNotification, _: Context) -> Check:
         )
     if not image.startswith(PNG):
         return Check("7b", name, WARN, f"GetMetricWidgetImage returned {len(image)} bytes that are not a PNG")
-    return Check("7b", name, PASS, f"GetMetricWidgetImage drew it ({len(image):,} bytes of PNG)")
+    drawn = f"GetMetricWidgetImage drew it ({len(image):,} bytes of PNG)"
+    if placeholder:
+        drawn += "; no model had traffic in the last hour, so the graph was empty"
+    elif models:
+        drawn += f" from {len(models)} model series"
+    return Check("7b", name, PASS, drawn)
 
 
 def check_alarm_graphs(ctx: Context) -> list[Check]:
