@@ -97,8 +97,9 @@ demo: $(BIN)/.installed ## Run the whole pipeline on an embedded AWS emulator; w
 preview: $(BIN)/.installed ## Render the demo digest in headless Chromium to build/demo/digest.png
 	env $(OFFLINE_ENV) $(BIN)/python -m scripts.preview
 
-bench: $(BIN)/.installed ## Benchmarks (API calls per report, throughput, render size); prints tables
-	env $(OFFLINE_ENV) $(BIN)/python -m bench
+bench: $(BIN)/.installed ## Benchmarks (API calls, cold start, log scan, render), each against its anchor
+	@# PYTHONPATH: measure this checkout's package even when the venv's editable install points elsewhere.
+	env $(OFFLINE_ENV) PYTHONPATH=$(CURDIR)/layers/common $(BIN)/python -m bench $(ARGS)
 
 purge-data: $(BIN)/.installed ## DESTRUCTIVE: delete the retained log bucket and log group (asks first)
 	$(BIN)/python scripts/purge_data.py $(ARGS)

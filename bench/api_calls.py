@@ -8,7 +8,7 @@ through botocore's `before-call` event hook:
 - the seed's way: one GetMetricStatistics per model per metric over the window (no percentiles, no
   daily series: less data, for far more calls).
 moto cannot compute percentiles; this benchmark teaches its Statistics class nearest-rank percentiles so
-the real request set runs. Not a test: `make bench` or `python -m bench api_calls`.
+the real request set runs. Not a test: `make bench` or `python -m bench api_calls` (`--quick`: 2 models only).
 """
 
 from __future__ import annotations
@@ -106,9 +106,9 @@ def measure(n_models: int) -> dict[str, Any]:
     return {"models": n_models, "ours": ours, "seed": seed}
 
 
-def main() -> None:
+def main(quick: bool = False) -> None:
     _teach_moto_percentiles()
-    rows = [measure(n) for n in SIZES]
+    rows = [measure(n) for n in ((2,) if quick else SIZES)]
     header = (
         f"{'models':>6} | {'seed GetMetricStatistics':>24} | {'ours ListMetrics':>16} | "
         f"{'ours GetMetricData':>18} | {'ours total':>10} | {'fewer calls':>11}"

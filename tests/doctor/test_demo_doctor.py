@@ -1,4 +1,4 @@
-"""scripts/demo_doctor.py against an emulated stack (moto): the table is written, what moto cannot answer
+"""scripts/demo/doctor.py against an emulated stack (moto): the table is written, what moto cannot answer
 is a SKIP that says why, and what it can answer is checked for real."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from scripts.demo_doctor import EMULATOR_SKIPS, print_doctor
+from scripts.demo.doctor import EMULATOR_SKIPS, print_doctor
 from tests.doctor.conftest import World, add_alarms, add_subscriptions, put_log_event, put_record, verify
 
 

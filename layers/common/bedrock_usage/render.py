@@ -1,16 +1,21 @@
-"""One Jinja environment for every email and report: autoescaped, templates shipped in the package."""
+"""One Jinja environment for every email and report: autoescaped, templates shipped in the package.
+
+Jinja and the CSS inliner are imported on first use, not with this module: a cold start that only forwards
+a notification, or fails early, does not pay for them (bench/coldstart.py measures handler imports).
+"""
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import css_inline
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
 TINY = Decimal("0.0001")
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 
 def usd(value: Decimal | float | None, places: int = 2) -> str:
@@ -62,6 +67,8 @@ def wbr(value: str | None) -> Markup:
 @cache
 def environment() -> Environment:
     """The shared environment. Autoescape is on for .html and .j2.html; text templates are not escaped."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
     env = Environment(
         loader=PackageLoader("bedrock_usage", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
@@ -73,9 +80,13 @@ def environment() -> Environment:
     return env
 
 
-_INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+@cache
+def _inliner() -> Any:
+    import css_inline
+
+    return css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
 
 def inline_css(html: str) -> str:
     """Move <style> rules into style attributes: Gmail and Outlook drop or ignore most <style> blocks."""
-    return _INLINER.inline(html)
+    return str(_inliner().inline(html))

@@ -1,6 +1,6 @@
 """`bedrock-usage doctor` against the demo's emulated stack: writes build/demo/doctor.txt.
 
-The demo calls `print_doctor` once, inside the emulator, after its last step. Checks the emulator (moto)
+The demo runs it as a step (`step`), inside the emulator, after the alarm step. Checks the emulator (moto)
 cannot answer are shown as SKIP with the reason; a real account answers them (README: Check a deploy).
 """
 
@@ -67,3 +67,18 @@ def print_doctor(
     path.write_text(text, encoding="utf-8")
     print(text, end="", flush=True)
     return path
+
+
+def step(demo: Any) -> None:
+    """The demo's doctor step: the table for the emulated stack, in build/demo/doctor.txt."""
+    from scripts.demo.emulator import client
+
+    stack = demo.stack
+    demo.outcome.files["doctor.txt"] = print_doctor(
+        client,
+        stack.outputs(),
+        demo.outcome.out_dir,
+        physical_ids=stack.physical_ids,
+        template=stack.template,
+        now=demo.now,
+    )
