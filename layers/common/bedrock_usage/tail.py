@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from bedrock_usage.collect.logfiles import Seen, read_record
 from bedrock_usage.model import iso
@@ -27,8 +28,6 @@ from bedrock_usage.render import count, usd
 from bedrock_usage.top import price_request
 
 POLL_SECONDS = 5.0
-# How far back the first poll looks: events ingested just before tail started are not "new".
-POLL_OVERLAP_MS = 0
 
 
 def short_caller(arn: str) -> str:
@@ -48,7 +47,7 @@ class Totals:
     by_model: dict[str, Decimal] = field(default_factory=dict)
 
     def line(self) -> str:
-        text = f"{count(self.requests)} requests, {count(self.tokens)} tokens, {usd(self.cost_usd, 4)}"
+        text = f"{count(self.requests)} requests, {count(self.tokens)} tokens, {usd(self.cost_usd)}"
         if self.unpriced:
             text += f" (+{count(self.unpriced)} unpriced)"
         return text
@@ -58,7 +57,7 @@ class Totals:
         if self.unreadable:
             out.append(f"  {count(self.unreadable)} record(s) could not be read")
         for model_id, cost in sorted(self.by_model.items(), key=lambda kv: kv[1], reverse=True):
-            out.append(f"  {model_id}: {usd(cost, 4)}")
+            out.append(f"  {model_id}: {usd(cost)}")
         return "\n".join(out)
 
 
@@ -68,6 +67,7 @@ class Follower:
     def __init__(self, pricer: Pricer, write: Callable[[str], None]) -> None:
         self.pricer, self.write = pricer, write
         self.totals = Totals()
+        self.last_ms = 0  # the newest event's timestamp: where polling resumes
 
     def event(self, message: str, where: str = "event") -> None:
         got = read_record(message, where)
@@ -88,7 +88,7 @@ class Follower:
         else:
             t.cost_usd += priced.cost_usd
             t.by_model[seen.model_id] = t.by_model.get(seen.model_id, Decimal(0)) + priced.cost_usd
-            cost = usd(priced.cost_usd, 4)
+            cost = usd(priced.cost_usd)
         c = seen.counts
         self.write(
             f"{iso(seen.moment)}  {short_caller(seen.caller)}  {seen.model_id}  "
@@ -107,16 +107,14 @@ def log_group_arn(logs: Any, name: str) -> str | None:
     return None
 
 
-def live_tail(logs: Any, arn: str, follower: Follower) -> int:
-    """Follow with StartLiveTail until the stream ends; returns the last event's timestamp (ms), 0 if none."""
+def live_tail(logs: Any, arn: str, follower: Follower) -> None:
+    """Follow with StartLiveTail until the stream ends (three hours at most) or fails mid-way."""
     response = logs.start_live_tail(logGroupIdentifiers=[arn])
-    last = 0
     stream: Iterable[dict[str, Any]] = response["responseStream"]
     for item in stream:
         for event in item.get("sessionUpdate", {}).get("sessionResults", []):
-            follower.event(event.get("message", ""), f"{event.get('logStreamName', 'event')}")
-            last = max(last, int(event.get("timestamp", 0)))
-    return last
+            follower.event(event.get("message", ""), event.get("logStreamName", "event"))
+            follower.last_ms = max(follower.last_ms, int(event.get("timestamp", 0)))
 
 
 def poll(
@@ -178,14 +176,13 @@ def follow(
         arn = log_group_arn(logs, log_group)
         if arn is None:
             raise LookupError(f"no log group {log_group} in this Region (is invocation logging on here?)")
-        last = 0
         if live:
             try:
-                last = live_tail(logs, arn, follower)
+                live_tail(logs, arn, follower)
                 warn("Live Tail session ended; polling FilterLogEvents")
-            except (ClientError, BotoCoreError) as exc:
+            except (ClientError, BotoCoreError, ResponseParserError) as exc:
                 warn(f"Live Tail not available ({_reason(exc)}); polling FilterLogEvents")
-        poll(logs, log_group, follower, since_ms=max(last, started - POLL_OVERLAP_MS), sleep=sleep)
+        poll(logs, log_group, follower, since_ms=max(follower.last_ms, started), sleep=sleep)
     except KeyboardInterrupt:
         pass
     return follower.totals
