@@ -244,7 +244,7 @@ def test_given_a_live_tail_session_when_followed_then_its_events_are_priced_and_
     answers = {
         "DescribeLogGroups": json.dumps(groups()).encode(),
         "StartLiveTail": stream,
-        # after the session ends, polling resumes from the last event Live Tail delivered
+        # after the session ends, polling resumes just after the last event Live Tail delivered
         "FilterLogEvents": json.dumps({"events": []}).encode(),
     }
 
@@ -252,7 +252,7 @@ def test_given_a_live_tail_session_when_followed_then_its_events_are_priced_and_
         operation = request.headers["X-Amz-Target"].decode().split(".")[-1]
         sent.append(operation)
         if operation == "FilterLogEvents":
-            assert json.loads(request.body)["startTime"] == STARTED_MS + 3000
+            assert json.loads(request.body)["startTime"] == STARTED_MS + 3001
         return AWSResponse(
             request.url, 200, {"content-type": "application/x-amz-json-1.1"}, Raw(answers[operation])
         )

@@ -182,7 +182,10 @@ def follow(
                 warn("Live Tail session ended; polling FilterLogEvents")
             except (ClientError, BotoCoreError, ResponseParserError) as exc:
                 warn(f"Live Tail not available ({_reason(exc)}); polling FilterLogEvents")
-        poll(logs, log_group, follower, since_ms=max(follower.last_ms, started), sleep=sleep)
+        # Live Tail delivered everything up to its last event: resume just after it, not at it, so that
+        # nothing is printed twice (FilterLogEvents' startTime is inclusive).
+        resume = follower.last_ms + 1 if follower.last_ms else started
+        poll(logs, log_group, follower, since_ms=max(resume, started), sleep=sleep)
     except KeyboardInterrupt:
         pass
     return follower.totals
