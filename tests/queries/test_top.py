@@ -20,7 +20,13 @@ import boto3
 import pytest
 from bedrock_usage.cli import main
 from bedrock_usage.price import Pricer
-from bedrock_usage.top import MODELS_QUERY, largest_query, top_from_insights, top_from_logfiles
+from bedrock_usage.top import (
+    LARGEST_PER_MODEL_QUERY,
+    MODELS_QUERY,
+    largest_query,
+    top_from_insights,
+    top_from_logfiles,
+)
 from botocore.stub import Stubber
 
 from tests.engine.helpers import ALICE, BOB, NOVA_LITE, SONNET45, record, window, write_gz
@@ -244,3 +250,21 @@ def test_the_per_model_query_reuses_the_reports_fallbacks_and_filters_one_model(
     assert text.endswith("| limit 5")
     with pytest.raises(ValueError, match="cannot be quoted"):
         largest_query('bad"id', 5)
+
+
+def test_given_only_the_dearest_is_wanted_then_one_insights_scan_with_dedup_gives_each_models() -> None:
+    logs = boto3.client("logs", region_name="us-east-1")
+    span = {"logGroupName": LOG_GROUP, "startTime": int(DAY.start.timestamp())}
+    span["endTime"] = int(DAY.end.timestamp()) - 1
+    rows = [
+        insights_row("2026-11-27 11:00:00.000", NOVA_LITE, BOB, "req-nova", (50_000, 100, 0, 0)),
+        insights_row("2026-11-27 12:00:00.000", CLAUDE, ALICE, "req-cached", (100, 50, 20_000, 1_000)),
+    ]
+    with Stubber(logs) as stub:
+        params = {**span, "queryString": LARGEST_PER_MODEL_QUERY, "limit": 10_000}
+        stub.add_response("start_query", {"queryId": "q-1"}, params)
+        stub.add_response("get_query_results", complete(rows), {"queryId": "q-1"})
+        result = top_from_insights(logs, LOG_GROUP, DAY, Pricer(), limit=1, sleep=lambda _: None)
+        stub.assert_no_pending_responses()
+    assert [(r.seen.request_id, r.cost_usd) for r in result.requests] == [("req-cached", CACHED)]
+    assert LARGEST_PER_MODEL_QUERY.endswith("| sort total_tokens desc\n| dedup model\n| limit 10000")

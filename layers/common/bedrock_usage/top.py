@@ -2,7 +2,8 @@
 
 Two sources. Log files (local or S3): every request in the window is read and priced, so the ranking is exact.
 Logs Insights: a query cannot price, so it returns the largest requests by total tokens *per model* (one
-query lists the models, then one per model), and those are priced here; a request that is not among its
+query lists the models, then one per model; for the single dearest, one query with `dedup`), and those are
+priced here; a request that is not among its
 model's N largest cannot be among the N dearest of that model, as long as a model's price per token does not
 change within the window, which holds except where Region, long context or service tier differ.
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -164,21 +165,26 @@ def _quoted(model_id: str) -> str:
 MODELS_QUERY = f"{RECORDS_ONLY}\n| stats count(*) as requests by modelId"
 
 
+def _largest(*, model_id: str | None) -> list[str]:
+    where = [f"| filter modelId = {_quoted(model_id)}"] if model_id is not None else []
+    return [
+        RECORDS_ONLY,
+        *where,
+        *("| " + p for p in (*PARSE_TOKENS, PARSE_CALLER)),
+        f"| fields @timestamp, region, requestId, {CALLER}, {MODEL}, {TOKENS}",
+        "| fields in_tokens + out_tokens + cache_read + cache_write as total_tokens",
+        "| sort total_tokens desc",
+    ]
+
+
 def largest_query(model_id: str, limit: int) -> str:
     """The `limit` largest requests of one model by total tokens, with the report's parse fallbacks."""
-    return "\n".join(
-        [
-            RECORDS_ONLY,
-            f"| filter modelId = {_quoted(model_id)}",
-            *("| " + p for p in (*PARSE_TOKENS, PARSE_CALLER)),
-            f"| fields {CALLER}, {MODEL}, {TOKENS}",
-            "| fields in_tokens + out_tokens + cache_read + cache_write as total_tokens",
-            "| sort total_tokens desc",
-            "| display @timestamp, caller, model, region, requestId, in_tokens, out_tokens, cache_read,"
-            " cache_write, total_tokens",
-            f"| limit {limit}",
-        ]
-    )
+    return "\n".join([*_largest(model_id=model_id), f"| limit {limit}"])
+
+
+# One scan for every model's single largest request: `dedup` keeps the first row of each model in sort order
+# (CloudWatch Logs docs, "dedup"; only `limit` may follow it).
+LARGEST_PER_MODEL_QUERY = "\n".join([*_largest(model_id=None), "| dedup model", "| limit 10000"])
 
 
 def _run(
@@ -237,18 +243,21 @@ def top_from_insights(
     Raises InsightsError when a query fails or times out, botocore's ClientError when Logs refuses.
     """
     wait = {"sleep": sleep, "timeout_s": timeout_s, "clock": clock}
-    models = [r.get("modelId", "") for r in _run(logs, log_group, window, MODELS_QUERY, 10_000, **wait)]
     ranking = _Ranking(pricer, by, limit)
     warnings: list[str] = []
-    for model_id in sorted(m for m in models if m):
-        try:
-            query = largest_query(model_id, limit)
-        except ValueError as exc:
-            warnings.append(str(exc))
-            continue
-        rows: Iterable[dict[str, str]] = _run(logs, log_group, window, query, limit, **wait)
-        for row in rows:
+    if limit == 1:
+        for row in _run(logs, log_group, window, LARGEST_PER_MODEL_QUERY, 10_000, **wait):
             ranking.add(_seen(row))
+    else:
+        models = [r.get("modelId", "") for r in _run(logs, log_group, window, MODELS_QUERY, 10_000, **wait)]
+        for model_id in sorted(m for m in models if m):
+            try:
+                query = largest_query(model_id, limit)
+            except ValueError as exc:
+                warnings.append(str(exc))
+                continue
+            for row in _run(logs, log_group, window, query, limit, **wait):
+                ranking.add(_seen(row))
     warnings.append(
         "Logs Insights: each model's largest requests by tokens, priced at standard-tier rates "
         "(the query does not read a request's service tier)"
