@@ -17,7 +17,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -203,7 +203,9 @@ def _run(
 
 
 def _moment(text: str) -> datetime:
-    """Logs Insights' @timestamp: '2026-11-27 10:00:00.000' in UTC."""
+    """Logs Insights' @timestamp: '2026-11-27 10:00:00.000' in UTC (epoch milliseconds also read)."""
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
     return datetime.fromisoformat(text.replace(" ", "T")).replace(tzinfo=UTC)
 
 
@@ -247,7 +249,8 @@ def top_from_insights(
     warnings: list[str] = []
     if limit == 1:
         for row in _run(logs, log_group, window, LARGEST_PER_MODEL_QUERY, 10_000, **wait):
-            ranking.add(_seen(row))
+            if row.get("model"):  # every real row has one (coalesced); an emulator's may not
+                ranking.add(_seen(row))
     else:
         models = [r.get("modelId", "") for r in _run(logs, log_group, window, MODELS_QUERY, 10_000, **wait)]
         for model_id in sorted(m for m in models if m):
@@ -257,12 +260,60 @@ def top_from_insights(
                 warnings.append(str(exc))
                 continue
             for row in _run(logs, log_group, window, query, limit, **wait):
-                ranking.add(_seen(row))
+                if row.get("model"):
+                    ranking.add(_seen(row))
     warnings.append(
         "Logs Insights: each model's largest requests by tokens, priced at standard-tier rates "
         "(the query does not read a request's service tier)"
     )
     return TopResult(window, "logs-insights", by, ranking.ranked(), ranking.seen, 0, warnings)
+
+
+def dearest_request(
+    *,
+    window: Window,
+    pricer: Pricer,
+    client: Callable[..., Any],
+    regions: Iterable[str],
+    logs_source: str | None,
+    log_group: str | None,
+    sleep: Callable[[float], None] = time.sleep,
+    timeout_s: float = 60,
+) -> dict[str, Any] | None:
+    """The window's most expensive priced request as `PricedRequest.to_dict()`, for the digest; None when
+    there is none or no source to ask (no log group). One Logs Insights scan per Region, or one pass over
+    the files.
+
+    Raises what the sources raise (InsightsError, ClientError, OSError, ValueError).
+    """
+    found: list[PricedRequest] = []
+    if logs_source:
+        s3 = client("s3") if logs_source.startswith("s3://") else None
+        found += top_from_logfiles(logs_source, window, pricer, limit=1, s3=s3).requests
+    elif log_group:
+        for region in regions:
+            logs = client("logs", region)
+            found += top_from_insights(
+                logs, log_group, window, pricer, limit=1, sleep=sleep, timeout_s=timeout_s
+            ).requests
+    priced = [r for r in found if r.cost_usd is not None]
+    if not priced:
+        return None
+    return max(priced, key=lambda r: r.cost_usd or Decimal(0)).to_dict()
+
+
+def digest_line(top: dict[str, Any] | None) -> str | None:
+    """'Most expensive request: $0.08, user/alice on <model>, 151,000 tokens at <time> (request <id>)'."""
+    from bedrock_usage.render import count, usd
+
+    if not top:
+        return None
+    caller = str(top["caller"])
+    caller = caller.split(":", 5)[-1] if caller.startswith("arn:") else caller
+    return (
+        f"Most expensive request: {usd(top['cost_usd'], 4)}, {caller} on {top['model_id']}, "
+        f"{count(top['total_tokens'])} tokens at {top['time']} (request {top['request_id']})"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
