@@ -240,7 +240,8 @@ def _dearest(
             logs_source=settings.logs_source,
             log_group=settings.log_group,
             sleep=sleep,
-            timeout_s=settings.insights_timeout_s / len(settings.regions),
+            # Half the report's Insights budget: ReportFunction's 300 s must still cover the main query.
+            timeout_s=settings.insights_timeout_s / 2 / len(settings.regions),
         )
     except (InsightsError, *SOURCE_ERRORS) as exc:
         report.warnings.append(f"the most expensive request was not found: {type(exc).__name__}: {exc}")
