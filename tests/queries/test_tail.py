@@ -269,3 +269,12 @@ def test_given_a_live_tail_session_when_followed_then_its_events_are_priced_and_
     assert totals.cost_usd == CLAUDE_COST + NOVA_COST
     assert notes == ["Live Tail session ended; polling FilterLogEvents"]
     assert SECRET not in "\n".join(out)
+
+
+def test_the_cli_says_which_log_group_is_missing_and_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    from bedrock_usage.cli import main
+    from moto import mock_aws
+
+    with mock_aws():
+        assert main(["tail", "--log-group", "/no/such/group", "--price-cache", "off"]) == 1
+    assert "no log group /no/such/group" in capsys.readouterr().err

@@ -268,3 +268,14 @@ def test_given_only_the_dearest_is_wanted_then_one_insights_scan_with_dedup_give
         stub.assert_no_pending_responses()
     assert [(r.seen.request_id, r.cost_usd) for r in result.requests] == [("req-cached", CACHED)]
     assert LARGEST_PER_MODEL_QUERY.endswith("| sort total_tokens desc\n| dedup model\n| limit 10000")
+
+
+def test_a_malformed_price_override_file_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "prices.json"
+    bad.write_text('{"models": {"x": {"input": 1}}}')
+    with pytest.raises(SystemExit) as exit_:
+        main(["top", "--logs", str(archive(tmp_path)), "--prices", str(bad), "--price-cache", "off"])
+    assert exit_.value.code == 2
+    assert "needs 'input' and 'output'" in capsys.readouterr().err

@@ -55,12 +55,16 @@ def _pricer(args: argparse.Namespace, region: str, cache: str, session: Any, now
     """The report's Pricer for `region`: overrides, the cached Price List, genai-prices."""
     from bedrock_usage.model import SourceFailure
     from bedrock_usage.pipeline import CLIENT_CONFIG, ReportSettings, _catalogue
-    from bedrock_usage.price import Pricer, load_overrides
+    from bedrock_usage.price import PriceOverrideError, Pricer, load_overrides
 
     def client(service: str, where: str | None = None, config: Any = CLIENT_CONFIG) -> Any:
         return session.client(service, region_name=where or region, config=config)
 
-    overrides = load_overrides(args.prices, client=client) if args.prices else None
+    try:
+        overrides = load_overrides(args.prices, client=client) if args.prices else None
+    except PriceOverrideError as exc:
+        print(f"bedrock-usage: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     failures: list[SourceFailure] = []
     catalogue = _catalogue(ReportSettings(regions=(region,), price_cache=cache), client, now, failures)
     for failure in failures:
@@ -118,9 +122,12 @@ def run_tail(args: argparse.Namespace, *, region: str, cache: str) -> int:
     def warn(line: str) -> None:
         print(f"bedrock-usage: {line}", file=sys.stderr, flush=True)
 
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         totals = follow(logs, args.log_group, pricer, write=write, warn=warn, live=not args.poll)
-    except LookupError as exc:
+    except (LookupError, ClientError, BotoCoreError) as exc:
+        # Totals seen before a failure are lost with the exception; the lines printed so far remain.
         print(f"bedrock-usage: error: {exc}", file=sys.stderr)
         return 1
     print(totals.summary(), flush=True)
