@@ -137,6 +137,16 @@ def build_parser(*, logging_status: Any = None) -> argparse.ArgumentParser:
     status = sub.add_parser("logging-status", help="is Bedrock invocation logging on, and is it delivering?")
     if logging_status is not None:
         logging_status.add_arguments(status)
+    requests_cli = importlib.import_module("bedrock_usage.requests_cli")
+    requests_cli.add_top_arguments(
+        sub.add_parser("top", help="the most expensive single requests in a time window"),
+        _hours,
+        _moment,
+        _PRICE_CACHE,
+    )
+    requests_cli.add_tail_arguments(
+        sub.add_parser("tail", help="follow new invocations, priced, with a running total"), _PRICE_CACHE
+    )
     doctor = sub.add_parser("doctor", help="check a deployed stack: logging, delivery, email, alarms, cost")
     importlib.import_module("bedrock_usage.doctor").add_arguments(doctor)
     return parser
@@ -156,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(args)
         if args.command == "prices":
             return _prices(args)
+        if args.command in ("top", "tail"):
+            return _requests(args)
         if args.command == "doctor":
             return int(importlib.import_module("bedrock_usage.doctor").run(args))
         return int(logging_status.run(args))
@@ -409,6 +421,17 @@ def format_text(report: Report) -> str:
         out += ["", "Failed sources (figures above are incomplete)"]
         out += [f"  - {f.source}: {f.message}" for f in report.failures]
     return "\n".join(out) + "\n"
+
+
+def _requests(args: argparse.Namespace) -> int:
+    requests_cli = importlib.import_module("bedrock_usage.requests_cli")
+    _check_readable(args.prices, "--prices")
+    region = args.region or _default_region()
+    if args.command == "tail":
+        return int(requests_cli.run_tail(args, region=region, cache=_price_cache(args)))
+    _check_readable(args.logs, "--logs")
+    window = _requested_window(args, datetime.now(UTC))
+    return int(requests_cli.run_top(args, window=window, region=region, cache=_price_cache(args)))
 
 
 # ---------------------------------------------------------------------------------------------- prices

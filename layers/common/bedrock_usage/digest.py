@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from .model import CallerLine, Counts, DayLine, ModelLine, Report
 from .render import cache_effect, environment, inline_css, percent, usd
+from .top import digest_line
 
 GMAIL_CLIP_BYTES = 102 * 1024  # Gmail hides everything after ~102 KB of HTML behind "[Message clipped]"
 HTML_BUDGET = 96 * 1024  # what the digest allows itself: a margin for what SES adds (MIME headers, encoding)
@@ -108,6 +109,7 @@ def digest_view(
         "callers_more": more(report.callers, top_n, lambda c: c.cost_usd, lambda c: c.counts),
         "cache": cache_view(report, priced_models, top_n),
         "health": health_rows(report.models[:top_n]),
+        "top_request": clip(digest_line(report.top_request), 300) or None,
         "health_more": max(0, len(report.models) - top_n),
         "errors_by_code": [
             {"code": clip(code, 60), "count": f"{n:,}"}

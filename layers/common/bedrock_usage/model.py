@@ -334,6 +334,8 @@ class Report:
     skipped_records: int = 0
     warnings: list[str] = field(default_factory=list)
     failures: list[SourceFailure] = field(default_factory=list)
+    # The window's most expensive single request (bedrock_usage.top.PricedRequest.to_dict()), where known.
+    top_request: dict[str, Any] | None = None
 
     @property
     def cost_change(self) -> float | None:
@@ -374,4 +376,5 @@ class Report:
             "skipped_records": self.skipped_records,
             "warnings": self.warnings,
             "failures": [{"source": f.source, "message": f.message} for f in self.failures],
+            "top_request": self.top_request,
         }

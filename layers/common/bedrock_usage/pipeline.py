@@ -212,10 +212,40 @@ def run_report(
         trend_days=settings.trend_days,
     )
     report.generated_at = generated
+    report.top_request = _dearest(settings, window, pricer, client, sleep, report)
     if catalogue is not None:
         catalogue.save()
         report.warnings.extend(w for w in dict.fromkeys(catalogue.warnings) if w not in report.warnings)
     return report
+
+
+def _dearest(
+    settings: ReportSettings,
+    window: Window,
+    pricer: Pricer,
+    client: Callable[..., Any],
+    sleep: Callable[[float], None],
+    report: Report,
+) -> dict[str, Any] | None:
+    """The digest's most expensive request; a failure to find it is a warning, not a failed source."""
+    from bedrock_usage.collect.insights import InsightsError
+    from bedrock_usage.top import dearest_request
+
+    try:
+        return dearest_request(
+            window=window,
+            pricer=pricer,
+            client=client,
+            regions=settings.regions,
+            logs_source=settings.logs_source,
+            log_group=settings.log_group,
+            sleep=sleep,
+            # Half the report's Insights budget: ReportFunction's 300 s must still cover the main query.
+            timeout_s=settings.insights_timeout_s / 2 / len(settings.regions),
+        )
+    except (InsightsError, *SOURCE_ERRORS) as exc:
+        report.warnings.append(f"the most expensive request was not found: {type(exc).__name__}: {exc}")
+        return None
 
 
 # The Price List is optional: few quick attempts, so that an unreachable endpoint costs seconds, not minutes.

@@ -86,23 +86,35 @@ def _input_field(key: str, name: str) -> str:
     return rf'parse @message /^[\s\S]*"{key}"\s*:\s*(?<{name}>\d+){_OUTPUT_SECTION}/'
 
 
+# Fragments the saved queries (bedrock_usage/queries.py) reuse, so the fallbacks are written once.
+RECORDS_ONLY = 'filter schemaType = "ModelInvocationLog"'
+PARSE_TOKENS = (
+    _input_field("inputTokenCount", "rxInput"),
+    _input_field("cacheReadInputTokenCount", "rxCacheRead"),
+    _input_field("cacheWriteInputTokenCount", "rxCacheWrite"),
+    r'parse @message /^[\s\S]*"outputTokenCount"\s*:\s*(?<rxOutput>\d+)/',
+)
+PARSE_CALLER = rf'parse @message /{_AFTER_A_SECTION}"identity"\s*:\s*\{{\s*"arn"\s*:\s*"(?<rxArn>[^"]+)"/'
+PARSE_ERROR = (
+    rf"parse @message /{_AFTER_A_SECTION}{_AFTER_A_TOP_LEVEL_VALUE}"
+    r'"errorCode"\s*:\s*"(?<rxError>[^"]+)"/'
+)
+CALLER = f'coalesce(identity.arn, rxArn, "{UNKNOWN}") as caller'
+MODEL = f'coalesce(modelId, "{UNKNOWN}") as model'
+ERROR_CODE = f'coalesce(errorCode, rxError, "{NO_ERROR}") as error_code'
+# Uncached input, output, cache read and cache write tokens of one record: the discovered field, else parsed.
+TOKENS = (
+    "coalesce(input.inputTokenCount, rxInput, 0) as in_tokens,"
+    " coalesce(output.outputTokenCount, rxOutput, 0) as out_tokens,"
+    " coalesce(input.cacheReadInputTokenCount, rxCacheRead, 0) as cache_read,"
+    " coalesce(input.cacheWriteInputTokenCount, rxCacheWrite, 0) as cache_write"
+)
+
 QUERY = "\n".join(
     [
-        'filter schemaType = "ModelInvocationLog"',
-        "| " + _input_field("inputTokenCount", "rxInput"),
-        "| " + _input_field("cacheReadInputTokenCount", "rxCacheRead"),
-        "| " + _input_field("cacheWriteInputTokenCount", "rxCacheWrite"),
-        r'| parse @message /^[\s\S]*"outputTokenCount"\s*:\s*(?<rxOutput>\d+)/',
-        rf'| parse @message /{_AFTER_A_SECTION}"identity"\s*:\s*\{{\s*"arn"\s*:\s*"(?<rxArn>[^"]+)"/',
-        rf"| parse @message /{_AFTER_A_SECTION}{_AFTER_A_TOP_LEVEL_VALUE}"
-        r'"errorCode"\s*:\s*"(?<rxError>[^"]+)"/',
-        f'| fields coalesce(identity.arn, rxArn, "{UNKNOWN}") as caller,'
-        f' coalesce(modelId, "{UNKNOWN}") as model,'
-        f' coalesce(errorCode, rxError, "{NO_ERROR}") as error_code,'
-        " coalesce(input.inputTokenCount, rxInput, 0) as in_tokens,"
-        " coalesce(output.outputTokenCount, rxOutput, 0) as out_tokens,"
-        " coalesce(input.cacheReadInputTokenCount, rxCacheRead, 0) as cache_read,"
-        " coalesce(input.cacheWriteInputTokenCount, rxCacheWrite, 0) as cache_write",
+        RECORDS_ONLY,
+        *("| " + line for line in (*PARSE_TOKENS, PARSE_CALLER, PARSE_ERROR)),
+        f"| fields {CALLER}, {MODEL}, {ERROR_CODE}, {TOKENS}",
         "| stats count(*) as calls, sum(in_tokens) as input_tokens, sum(out_tokens) as output_tokens,"
         " sum(cache_read) as cache_read_tokens, sum(cache_write) as cache_write_tokens"
         " by caller, model, error_code",

@@ -15,7 +15,7 @@ import queue
 import re
 import threading
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -70,6 +70,19 @@ class _Malformed(ValueError):
     pass
 
 
+@dataclass(frozen=True)
+class Seen:
+    """One valid record in the window, for readers that need single requests (`bedrock-usage top`)."""
+
+    moment: datetime
+    model_id: str
+    caller: str
+    region: str
+    request_id: str
+    counts: Counts  # this one request
+    service_tier: str | None
+
+
 @dataclass
 class _LatencyHistogram:
     """Flat-memory latency summary: exact mean, minimum and maximum; percentiles from 1%-wide log buckets."""
@@ -118,8 +131,11 @@ class _LatencyHistogram:
 
 
 class _Aggregator:
-    def __init__(self, window: Window, span_start: datetime) -> None:
+    def __init__(
+        self, window: Window, span_start: datetime, on_record: Callable[[Seen], None] | None = None
+    ) -> None:
         self.window = window
+        self.on_record = on_record
         self.span_start = span_start
         self.usage = Usage(window=window, source=SOURCE)
         self.latency: dict[str, _LatencyHistogram] = {}
@@ -221,6 +237,9 @@ class _Aggregator:
             acc = self.first_byte.setdefault(model_id, [0.0, 0])
             acc[0] += first_byte
             acc[1] += 1
+        if self.on_record is not None:
+            request_id = rec.get("requestId")
+            self.on_record(Seen(moment, model_id, caller, region, str(request_id or "-"), Counts(*vec), tier))
 
     def finish(self) -> Usage:
         for model_id, vec in self.models.items():
@@ -502,16 +521,38 @@ def _lines(pieces: Iterable[bytes]) -> Iterator[bytes]:
         yield tail
 
 
+_ALL_TIME = Window(datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
+
+
+def read_record(raw: str | bytes, where: str = "event") -> Seen | str:
+    """One record on its own (a live tail's event): the request it describes, or why it was not read.
+
+    The same checks as the collector's, so a record `tail` prints is one the report counts.
+    """
+    got: list[Seen] = []
+    agg = _Aggregator(_ALL_TIME, _ALL_TIME.start, got.append)
+    agg.line(raw, where)
+    if got:
+        return got[0]
+    return agg.samples[0] if agg.samples else f"{where}: empty"
+
+
 def collect_logfiles(
-    source: str, window: Window, *, s3: Any = None, daily_from: datetime | None = None
+    source: str,
+    window: Window,
+    *,
+    s3: Any = None,
+    daily_from: datetime | None = None,
+    on_record: Callable[[Seen], None] | None = None,
 ) -> Usage:
     """Aggregate invocation log records in `window` from a local file/folder or `s3://bucket/prefix`.
 
     Records from `daily_from` (if earlier than the window) to the window's end also fill `Usage.daily`.
+    `on_record` is called with each valid record in the window (not the daily series' earlier ones).
     Raises FileNotFoundError for a missing local source; S3 errors propagate as botocore ClientError.
     """
     span_start = min(window.start, daily_from) if daily_from else window.start
-    agg = _Aggregator(window, span_start)
+    agg = _Aggregator(window, span_start, on_record)
     if source.startswith("s3://"):
         bucket, _, prefix = source[5:].partition("/")
         if not bucket:
