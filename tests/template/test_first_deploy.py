@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from scripts.demo import DEMO_PARAMETERS
+from scripts.demo.common import DEMO_PARAMETERS
 from scripts.resolve_template import Resolver, parameter_values
 
 FIRST_QUESTIONS = ["AlertEmail", "SenderEmail", "ReportRecipients", "BudgetAmount", "TextDataDelivery"]
