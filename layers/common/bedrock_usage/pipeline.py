@@ -36,6 +36,9 @@ class ReportSettings:
     log_group: str | None = "/aws/bedrock/modelinvocations"  # None: no Logs Insights (no per-caller data)
     logs_source: str | None = None  # path or s3:// URI: read log files instead of CloudWatch
     cost_explorer: bool = False
+    # Principal tag keys activated as cost allocation tags ("team" or "iamPrincipal/team"): billed cost per
+    # value, one Cost Explorer request each. Used only with cost_explorer.
+    cost_allocation_tags: tuple[str, ...] = ()
     budget_usd: Decimal | None = None
     price_overrides: str | None = (
         None  # path, s3://..., ssm:/name or inline JSON; else $BEDROCK_USAGE_PRICE_OVERRIDES
@@ -176,14 +179,18 @@ def run_report(
         )
         previous = None
 
-    billed = None
+    raw_bill = None
     if settings.cost_explorer:
-        from bedrock_usage.collect.costexplorer import billed_by_day
+        from bedrock_usage.billing import collect_bill
 
         try:
             # Cost Explorer is global, served from us-east-1. End is exclusive: completed days only.
-            billed = billed_by_day(
-                client("ce", "us-east-1"), daily_from.date(), as_of.date(), today=generated.date()
+            raw_bill = collect_bill(
+                client("ce", "us-east-1"),
+                daily_from.date(),
+                min(as_of.date(), generated.date()),
+                month_start=as_of.date().replace(day=1),
+                tag_keys=settings.cost_allocation_tags,
             )
         except SOURCE_ERRORS as exc:
             failures.append(SourceFailure("cost-explorer", f"{type(exc).__name__}: {exc}"))
@@ -205,13 +212,18 @@ def run_report(
         current,
         pricer=pricer,
         previous=previous,
-        billed=billed,
+        billed=raw_bill.daily.amounts if raw_bill else None,
+        provisional=frozenset(raw_bill.daily.provisional) if raw_bill else frozenset(),
         budget_usd=settings.budget_usd,
         regions=settings.regions,
         now=as_of,
         trend_days=settings.trend_days,
     )
     report.generated_at = generated
+    if raw_bill is not None:
+        from bedrock_usage.billing import attach_billing
+
+        attach_billing(report, raw_bill)
     if catalogue is not None:
         catalogue.save()
         report.warnings.extend(w for w in dict.fromkeys(catalogue.warnings) if w not in report.warnings)
