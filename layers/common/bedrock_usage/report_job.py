@@ -171,6 +171,9 @@ class ReportConfig:
     log_group: str | None = "/aws/bedrock/modelinvocations"
     logs_source: str | None = None
     cost_explorer: bool = False
+    cost_allocation_tags: tuple[
+        str, ...
+    ] = ()  # principal tag keys: billed cost per value (COST_ALLOCATION_TAG_KEYS)
     budget_usd: Decimal | None = None
     price_overrides: str | None = None
     dashboard_name: str | None = None
@@ -247,6 +250,11 @@ class ReportConfig:
             log_group=get("LOG_GROUP_NAME"),
             logs_source=get("LOGS_SOURCE"),
             cost_explorer=cost_explorer_raw == "true",
+            cost_allocation_tags=tuple(
+                dict.fromkeys(
+                    k.strip() for k in (get("COST_ALLOCATION_TAG_KEYS") or "").split(",") if k.strip()
+                )
+            ),
             budget_usd=budget or None,  # BudgetAmount 0 means "no budget"
             price_overrides=get("PRICE_OVERRIDES"),
             dashboard_name=get("DASHBOARD_NAME"),
@@ -307,6 +315,7 @@ def pipeline_report(
         log_group=config.log_group,
         logs_source=config.logs_source,
         cost_explorer=config.cost_explorer,
+        cost_allocation_tags=config.cost_allocation_tags,
         budget_usd=config.budget_usd,
         price_overrides=config.price_overrides,
         price_cache=config.price_cache,
