@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .billing_gap import build_gap
-from .billing_model import Billing, TagBreakdown, TagSpend, UsageTypeCost
+from .billing_model import Billing, CallerBill, TagBreakdown, TagSpend, UsageTypeCost
 from .collect.billing import (
     DEFAULT_MAX_REQUESTS,
     GAP_DAYS,
@@ -137,3 +137,44 @@ def _breakdown(
     # Largest first; untagged last among equals so a team's name leads.
     rows.sort(key=lambda r: (-r.month_to_date_usd, -r.last_final_usd, r.value is None, r.value or ""))
     return TagBreakdown(key=key, billing_key=billing_tag_key(key), rows=rows)
+
+
+def billed_by_caller(
+    athena: Any,
+    table: str,
+    workgroup: str,
+    day: date,
+    report: Report,
+    *,
+    sleep: Any = None,
+) -> tuple[list[CallerBill], int]:
+    """CUR 2.0 cost per principal for `day`, largest first, beside the per-caller estimate when the report's
+    window is exactly that UTC day (sessions collapsed to their role on both sides). Raises CurQueryError,
+    ClientError or BotoCoreError."""
+    from .collect.cur import caller_sql, run_athena, session_to_role, to_costs
+
+    kwargs = {"sleep": sleep} if sleep is not None else {}
+    result = run_athena(athena, caller_sql(table, day), workgroup, **kwargs)
+    callers: dict[str, CallerBill] = {}
+    for cost in to_costs(result.rows):
+        line = callers.setdefault(cost.principal, CallerBill(cost.principal, Decimal(0)))
+        line.billed_usd += cost.cost_usd
+        line.models[cost.model] = line.models.get(cost.model, Decimal(0)) + cost.cost_usd
+    window = report.window
+    same_day = (
+        window.start.date() == day
+        and window.end - window.start == timedelta(days=1)
+        and (window.start.hour == window.start.minute == 0)
+    )
+    if same_day:
+        estimated: dict[str, Decimal] = {}
+        for c in report.callers:
+            role = session_to_role(c.caller)
+            estimated[role] = estimated.get(role, Decimal(0)) + (c.cost_usd or Decimal(0))
+        for role, value in estimated.items():
+            callers.setdefault(role, CallerBill(role, Decimal(0))).estimated_usd = value
+        for line in callers.values():
+            if line.estimated_usd is None:
+                line.estimated_usd = Decimal(0)
+    ordered = sorted(callers.values(), key=lambda c: (-c.billed_usd, c.principal))
+    return ordered, result.bytes_scanned

@@ -116,6 +116,27 @@ class TagBreakdown:
 
 
 @dataclass
+class CallerBill:
+    """Billed cost of one IAM principal (a role stands for all its sessions) on one day, from CUR 2.0."""
+
+    principal: str
+    billed_usd: Decimal
+    models: dict[str, Decimal] = field(default_factory=dict)
+    estimated_usd: Decimal | None = None  # only when the report's window is that same UTC day
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "principal": self.principal,
+            "billed_usd": money(self.billed_usd),
+            "estimated_usd": money(self.estimated_usd),
+            "difference_usd": money(
+                None if self.estimated_usd is None else self.estimated_usd - self.billed_usd
+            ),
+            "models": [{"model": m, "billed_usd": money(v)} for m, v in self.models.items()],
+        }
+
+
+@dataclass
 class Billing:
     """What Cost Explorer says about Bedrock, beside the estimate."""
 
@@ -127,6 +148,9 @@ class Billing:
     teams: list[TagBreakdown] = field(default_factory=list)
     month_start: date | None = None
     cost_explorer_requests: int = 0
+    callers: list[CallerBill] = field(default_factory=list)  # CUR 2.0, for `cur_day`
+    cur_day: date | None = None
+    cur_bytes_scanned: int | None = None  # what the Athena query scanned (billed per TB)
 
     @property
     def last_final_difference_usd(self) -> Decimal | None:
@@ -154,4 +178,7 @@ class Billing:
             "by_tag": [t.to_dict() for t in self.teams],
             "month_start": self.month_start.isoformat() if self.month_start else None,
             "cost_explorer_requests": self.cost_explorer_requests,
+            "by_caller": [c.to_dict() for c in self.callers],
+            "cur_day": self.cur_day.isoformat() if self.cur_day else None,
+            "cur_bytes_scanned": self.cur_bytes_scanned,
         }

@@ -83,6 +83,32 @@ def gap_view(report: Report) -> dict[str, Any] | None:
     }
 
 
+def callers_view(report: Report) -> dict[str, Any] | None:
+    """'Billed by caller' (CUR 2.0), beside the estimate when the window is that same day."""
+    billing = report.billing
+    if billing is None or billing.cur_day is None:
+        return None
+    rows = []
+    for c in billing.callers[:MAX_TEAM_ROWS]:
+        diff = None if c.estimated_usd is None else c.estimated_usd - c.billed_usd
+        rows.append(
+            {
+                "principal": c.principal,
+                "billed": usd(c.billed_usd),
+                "estimated": usd(c.estimated_usd) if c.estimated_usd is not None else None,
+                "difference": None if diff is None else (_signed_usd(diff) if diff else "$0.00"),
+                "models": ", ".join(m for m, _ in sorted(c.models.items(), key=lambda kv: -kv[1])[:3]),
+            }
+        )
+    return {
+        "day": f"{billing.cur_day:%d %b}",
+        "rows": rows,
+        "more": max(0, len(billing.callers) - MAX_TEAM_ROWS),
+        "with_estimate": any(r["estimated"] is not None for r in rows),
+        "scanned_mb": f"{(billing.cur_bytes_scanned or 0) / 1_000_000:,.1f}",
+    }
+
+
 def teams_view(report: Report) -> list[dict[str, Any]]:
     """'Billed by team': one table per principal tag key, untagged spend named as such."""
     if not report.billing:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from .billing_view import billed_view, gap_view, teams_view
+from .billing_view import billed_view, callers_view, gap_view, teams_view
 from .model import CallerLine, Counts, DayLine, ModelLine, Report
 from .render import cache_effect, environment, inline_css, percent, usd
 
@@ -118,6 +118,7 @@ def digest_view(
         "billed": billed_view(report),
         "gap": gap_view(report),
         "teams": teams_view(report),
+        "callers_billed": callers_view(report),
         "unpriced": [
             {
                 "model": clip(display_model(m.model_id), MAX_TEXT),

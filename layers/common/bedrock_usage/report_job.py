@@ -171,9 +171,10 @@ class ReportConfig:
     log_group: str | None = "/aws/bedrock/modelinvocations"
     logs_source: str | None = None
     cost_explorer: bool = False
-    cost_allocation_tags: tuple[
-        str, ...
-    ] = ()  # principal tag keys: billed cost per value (COST_ALLOCATION_TAG_KEYS)
+    # COST_ALLOCATION_TAG_KEYS: principal tag keys, billed cost per value
+    cost_allocation_tags: tuple[str, ...] = ()
+    cur_table: str | None = None  # CUR_TABLE: "database.table" of the CUR 2.0 export (CurExport)
+    cur_workgroup: str | None = None  # CUR_WORKGROUP: its Athena workgroup
     budget_usd: Decimal | None = None
     price_overrides: str | None = None
     dashboard_name: str | None = None
@@ -250,6 +251,8 @@ class ReportConfig:
             log_group=get("LOG_GROUP_NAME"),
             logs_source=get("LOGS_SOURCE"),
             cost_explorer=cost_explorer_raw == "true",
+            cur_table=get("CUR_TABLE"),
+            cur_workgroup=get("CUR_WORKGROUP"),
             cost_allocation_tags=tuple(
                 dict.fromkeys(
                     k.strip() for k in (get("COST_ALLOCATION_TAG_KEYS") or "").split(",") if k.strip()
@@ -316,6 +319,8 @@ def pipeline_report(
         logs_source=config.logs_source,
         cost_explorer=config.cost_explorer,
         cost_allocation_tags=config.cost_allocation_tags,
+        cur_table=config.cur_table,
+        cur_workgroup=config.cur_workgroup,
         budget_usd=config.budget_usd,
         price_overrides=config.price_overrides,
         price_cache=config.price_cache,
