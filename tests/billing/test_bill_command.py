@@ -125,7 +125,65 @@ def test_by_team_as_json_shows_untagged_spend(capsys: pytest.CaptureFixture[str]
 def test_by_caller_says_it_needs_the_cur_export(capsys: pytest.CaptureFixture[str]) -> None:
     args = build_parser().parse_args(["bill", "--by", "caller"])
     assert bill_cli.run(args, session=Session(lambda stub: None), today=TODAY) == 2
-    assert "CUR 2.0" in capsys.readouterr().err
+    assert "--cur-table and --cur-workgroup" in capsys.readouterr().err
+
+
+class TwoClients:
+    """Cost Explorer and Athena, each answered by its own Stubber."""
+
+    def __init__(self, responders: dict[str, Any]) -> None:
+        self.responders = responders
+        self.stubbers: list[Stubber] = []
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        made = boto3.session.Session().client(service, region_name="us-east-1", config=kwargs.get("config"))
+        stubber = Stubber(made)
+        self.responders[service](stubber)
+        stubber.activate()
+        self.stubbers.append(stubber)
+        return made
+
+
+def test_by_caller_reads_the_last_final_day_from_cur(capsys: pytest.CaptureFixture[str]) -> None:
+    def athena(stub: Stubber) -> None:
+        stub.add_response("start_query_execution", {"QueryExecutionId": "q-1"})
+        stub.add_response(
+            "get_query_execution",
+            {
+                "QueryExecution": {
+                    "QueryExecutionId": "q-1",
+                    "Status": {"State": "SUCCEEDED"},
+                    "Statistics": {"DataScannedInBytes": 1_200_000},
+                }
+            },
+        )
+        rows = [
+            ["principal", "product_name", "usage_type", "cost", "usage_amount"],
+            [
+                "arn:aws:iam::123456789012:role/PaymentsApp",
+                CLAUDE,
+                "USE1-MP:USE1_InputTokenCount-Units",
+                "2.4",
+                "0.5",
+            ],
+            ["arn:aws:iam::123456789012:user/alice", BEDROCK, "USE1-NovaLite-input-tokens", "0.15", "2500"],
+        ]
+        stub.add_response(
+            "get_query_results",
+            {"ResultSet": {"Rows": [{"Data": [{"VarCharValue": v} for v in row]} for row in rows]}},
+        )
+
+    session = TwoClients({"ce": lambda stub: _daily(stub, date(2026, 11, 18)), "athena": athena})
+    args = build_parser().parse_args(
+        ["bill", "--days", "2", "--by", "caller", "--cur-table", "cid.cur2", "--cur-workgroup", "wg"]
+    )
+    assert bill_cli.run(args, session=session, today=TODAY) == 0
+    for stubber in session.stubbers:
+        stubber.assert_no_pending_responses()
+    out = capsys.readouterr().out
+    assert "By caller, 2026-11-18 (CUR 2.0; 1.2 MB scanned)" in out
+    assert "arn:aws:iam::123456789012:role/PaymentsApp  $2.40" in out
+    assert "NovaLite" in out
 
 
 def test_a_denied_cost_explorer_is_exit_1_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -41,6 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY",
         help=f"principal tag key for --by team (repeatable; default ${TAG_KEYS_ENV}, else team)",
     )
+    parser.add_argument(
+        "--cur-table", metavar="DB.TABLE", help="--by caller: the CUR 2.0 export's table (stack: CUR_TABLE)"
+    )
+    parser.add_argument("--cur-workgroup", metavar="NAME", help="--by caller: its Athena workgroup")
     parser.add_argument("--format", choices=("text", "json"), default="text")
 
 
@@ -53,10 +57,10 @@ def run(args: argparse.Namespace, *, session: Any = None, today: date | None = N
     if not 1 <= args.days <= MAX_DAYS:
         print(f"bedrock-usage: error: --days must be 1 to {MAX_DAYS}, got {args.days}", file=sys.stderr)
         return 2
-    if args.by == "caller":
+    if args.by == "caller" and not (args.cur_table and args.cur_workgroup):
         print(
-            "bedrock-usage: error: --by caller needs the CUR 2.0 export with caller identity (CurExport), "
-            "which this version does not read yet; use --by team with principal tags",
+            "bedrock-usage: error: --by caller reads the CUR 2.0 export with caller identity "
+            "(CurExport=true): give --cur-table and --cur-workgroup (the stack's CUR_TABLE, CUR_WORKGROUP)",
             file=sys.stderr,
         )
         return 2
@@ -85,6 +89,10 @@ def run(args: argparse.Namespace, *, session: Any = None, today: date | None = N
         print(f"bedrock-usage: error: cost-explorer failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     billing = attach_raw(raw)
+    if args.by == "caller":
+        failed = _callers(args, session, billing, today)
+        if failed:
+            return failed
     if raw.usage is not None and raw.gap_days is not None:
         billing.gap = build_gap(raw.usage, {}, *raw.gap_days)
     days = [
@@ -111,6 +119,32 @@ def run(args: argparse.Namespace, *, session: Any = None, today: date | None = N
         out += [f"warning: {w}" for w in raw.warnings]
         sys.stdout.write("\n".join(out) + "\n")
     return 0
+
+
+def _callers(args: argparse.Namespace, session: Any, billing: Billing, today: date) -> int:
+    """Billed per caller from CUR 2.0 for the last final day (else two days back); 1 when the query fails."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from .billing import billed_by_caller
+    from .collect.cur import CurQueryError
+
+    day = billing.last_final_day or today - timedelta(days=2)
+    athena = session.client("athena", config=_config())
+    try:
+        billing.callers, billing.cur_bytes_scanned = billed_by_caller(
+            athena, args.cur_table, args.cur_workgroup, day
+        )
+    except (ClientError, BotoCoreError, CurQueryError, ValueError) as exc:
+        print(f"bedrock-usage: error: cur failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    billing.cur_day = day
+    return 0
+
+
+def _config() -> Any:
+    from .pipeline import CLIENT_CONFIG
+
+    return CLIENT_CONFIG
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -152,6 +186,21 @@ def billing_lines(billing: Billing | None, *, with_estimate: bool = True) -> lis
             [
                 [r.category, "yes" if r.in_logs else "no", r.usage_type, r.service, usd(r.cost_usd)]
                 for r in rows
+            ],
+        )
+    if billing.cur_day is not None:
+        scanned = f"{(billing.cur_bytes_scanned or 0) / 1_000_000:,.1f} MB scanned"
+        out += ["", f"By caller, {billing.cur_day} (CUR 2.0; {scanned})"]
+        out += _table(
+            ["principal", "billed", "estimated", "models"],
+            [
+                [
+                    c.principal,
+                    usd(c.billed_usd),
+                    "-" if c.estimated_usd is None else usd(c.estimated_usd),
+                    ", ".join(c.models),
+                ]
+                for c in billing.callers
             ],
         )
     for team in billing.teams:

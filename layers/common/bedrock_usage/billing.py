@@ -144,7 +144,7 @@ def billed_by_caller(
     table: str,
     workgroup: str,
     day: date,
-    report: Report,
+    report: Report | None = None,
     *,
     sleep: Any = None,
 ) -> tuple[list[CallerBill], int]:
@@ -160,13 +160,14 @@ def billed_by_caller(
         line = callers.setdefault(cost.principal, CallerBill(cost.principal, Decimal(0)))
         line.billed_usd += cost.cost_usd
         line.models[cost.model] = line.models.get(cost.model, Decimal(0)) + cost.cost_usd
-    window = report.window
+    window = report.window if report is not None else None
     same_day = (
-        window.start.date() == day
+        window is not None
+        and window.start.date() == day
         and window.end - window.start == timedelta(days=1)
-        and (window.start.hour == window.start.minute == 0)
+        and window.start.hour == window.start.minute == 0
     )
-    if same_day:
+    if report is not None and same_day:
         estimated: dict[str, Decimal] = {}
         for c in report.callers:
             role = session_to_role(c.caller)
