@@ -257,3 +257,24 @@ def test_a_denied_daily_request_is_a_failure_and_the_digest_still_renders(tmp_pa
     assert [f.source for f in report.failures] == ["cost-explorer"]
     assert report.billing is None
     assert "Last final day" not in render_digest(report).text
+
+
+def test_every_billing_json_key_is_in_the_readme(tmp_path: Path) -> None:
+    import re
+
+    from ..conftest import REPO_ROOT
+
+    def keys(value: Any) -> set[str]:
+        if isinstance(value, dict):
+            return set(value) | {k for v in value.values() for k in keys(v)}
+        if isinstance(value, list):
+            return {k for v in value for k in keys(v)}
+        return set()
+
+    report, _ = run(tmp_path, full)
+    section = (REPO_ROOT / "README.md").read_text().split("<!-- section: json -->", 1)[1]
+    section = section.split("<!-- section:", 1)[0]
+    documented = set(re.findall(r"`([a-z_0-9]+)(?:\[\])?`", section)) | set(
+        re.findall(r"[{,]\s*([a-z_0-9]+)", section)
+    )
+    assert sorted(keys(report.to_dict()["billing"]) - documented) == []
