@@ -2,8 +2,9 @@
 
 Athena does the grouping where the bill lies, so nothing but the grouped rows reaches Lambda, at any bill
 size; the workgroup's bytes-scanned cutoff bounds what one query may cost. The export must include the caller
-identity (Data Exports "include caller identity (IAM principal)"; column `line_item_iam_principal`,
-REFERENCE.md §14.2).
+identity (Data Exports "include caller identity (IAM principal)"; column `line_item_iam_principal`, one of
+the columns CUR 2.0 adds over legacy CUR per the Data Exports user guide, "Migrating from CUR to Data Exports
+CUR 2.0"; REFERENCE.md §14.2).
 
 CUR 2.0 columns used (Data Exports table dictionary, COST_AND_USAGE_REPORT; the same names appear in public
 CUR 2.0 queries such as awssteph/reinvent25-cop401 `BedrockCostAllocation.sql` and ministryofjustice
