@@ -62,7 +62,7 @@ RESOLVE_OPTIONS := AlertEmail=ops@example.com SenderEmail=digest@example.com Rep
   AlarmRouting=default=ops@example.com TextDataDelivery=true MaskPiiInLogs=true LogKeyPrefix=bedrock \
   KmsKeyArn=arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000 \
   TakeOverExistingLogging=true ReportCostExplorer=true PriceOverridesParameter=/bedrock-usage/prices \
-  ReportRegions=us-east-1,eu-west-1
+  ReportRegions=us-east-1,eu-west-1 CurExport=true CostAllocationTagKeys=team,cost-center
 
 template-check: venv ## cfn-lint (SAM and transformed), sam validate --lint, checkov (also on resolved templates)
 	@mkdir -p build

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -128,6 +128,74 @@ def main(quick: bool = False) -> None:
         "A report collects the current and the previous window (x2), plus one Logs Insights StartQuery with\n"
         "its GetQueryResults polls and Cost Explorer's GetCostAndUsage pages, whatever the model count."
     )
+    billing_main()
+
+
+def _ce_page(
+    days: list[tuple[str, list[tuple[list[str], str]], bool]], token: str | None = None
+) -> dict[str, Any]:
+    """A GetCostAndUsage response in the real API's shape (the Stubber validates it against the model)."""
+    periods = [
+        {
+            "TimePeriod": {
+                "Start": start,
+                "End": (date.fromisoformat(start) + timedelta(days=1)).isoformat(),
+            },
+            "Total": {},
+            "Groups": [
+                {"Keys": k, "Metrics": {"UnblendedCost": {"Amount": a, "Unit": "USD"}}} for k, a in groups
+            ],
+            "Estimated": estimated,
+        }
+        for start, groups, estimated in days
+    ]
+    return {
+        "ResultsByTime": periods,
+        "DimensionValueAttributes": [],
+        **({"NextPageToken": token} if token else {}),
+    }
+
+
+def cost_explorer_calls(tag_keys: tuple[str, ...]) -> int:
+    """GetCostAndUsage requests of one daily report's bill (collect_bill) with these principal tag keys."""
+    from bedrock_usage.billing import collect_bill
+    from botocore.stub import ANY, Stubber
+
+    claude = "Claude Sonnet 4.5 (Amazon Bedrock Edition)"
+    ce = boto3.client("ce", region_name="us-east-1")
+    calls: Counter[str] = Counter()
+    # before-parameter-build fires once per request, before the Stubber answers it (before-call would not).
+    ce.meta.events.register(
+        "before-parameter-build.cost-explorer.GetCostAndUsage", lambda **_: calls.update(["GetCostAndUsage"])
+    )
+    stub = Stubber(ce)
+    billed = [(["Amazon Bedrock"], "0.15"), ([claude], "2.40")]
+    stub.add_response(
+        "get_cost_and_usage",
+        _ce_page([("2026-11-18", billed, False), ("2026-11-19", billed, True)]),
+        {k: ANY for k in ("TimePeriod", "Granularity", "Metrics", "GroupBy", "Filter")},
+    )
+    stub.add_response(
+        "get_cost_and_usage",
+        _ce_page([("2026-11-18", [([claude, "USE1-MP:USE1_InputTokenCount-Units"], "2.40")], False)]),
+    )
+    for key in tag_keys:
+        stub.add_response(
+            "get_cost_and_usage",
+            _ce_page([("2026-11-18", [([f"iamPrincipal/{key}$payments"], "2.55")], False)]),
+        )
+    with stub:
+        collect_bill(
+            ce, date(2026, 11, 1), date(2026, 11, 20), month_start=date(2026, 11, 1), tag_keys=tag_keys
+        )
+    return calls["GetCostAndUsage"]
+
+
+def billing_main() -> None:
+    print("\nCost Explorer requests per daily report with ReportCostExplorer=true ($0.01 each; Stubber)")
+    for keys in ((), ("team",), ("team", "cost-center"), ("team", "cost-center", "project")):
+        n = cost_explorer_calls(keys)
+        print(f"  CostAllocationTagKeys={','.join(keys) or '(empty)':<28} {n} requests, ${n / 100:.2f} a day")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ Usage: python scripts/resolve_template.py build/transformed.json build/resolved.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -64,6 +65,9 @@ class Resolver:
         """A value compared by Fn::Equals: CloudFormation compares parameter values as strings."""
         if isinstance(node, dict) and set(node) == {"Ref"} and node["Ref"] in self.values:
             return str(self.values[node["Ref"]])
+        if node == {"Ref": "AWS::Region"}:
+            # Resolved for the Region the checks run with (CurExport's resources exist only in us-east-1).
+            return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         if isinstance(node, str | int | float | bool):
             return str(node).lower() if isinstance(node, bool) else str(node)
         raise ResolveError(f"cannot compare {node!r} without deploying")

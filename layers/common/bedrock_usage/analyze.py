@@ -34,6 +34,7 @@ def build_report(
     pricer: Pricer,
     previous: Usage | None = None,
     billed: dict[date, Decimal] | None = None,
+    provisional: frozenset[date] = frozenset(),
     budget_usd: Decimal | None = None,
     regions: Sequence[str] = (),
     now: datetime | None = None,
@@ -128,7 +129,7 @@ def build_report(
         )
 
     callers = _callers(current, rates, pricer, at)
-    daily = _daily(current, pricer, rates, billed or {}, now, trend_days)
+    daily = _daily(current, pricer, rates, billed or {}, now, trend_days, provisional)
     for extra in (long_context, tiers):
         for caller_line in callers:
             if caller_line.caller in extra.by_caller and caller_line.cost_usd is not None:
@@ -223,6 +224,7 @@ def _daily(
     billed: dict[date, Decimal],
     now: datetime,
     trend_days: int,
+    provisional: frozenset[date] = frozenset(),
 ) -> list[DayLine]:
     """One line per UTC day, oldest first, covering the month so far and the last `trend_days` days."""
     if not current.daily:
@@ -252,9 +254,14 @@ def _daily(
             costs.append(unit.cost(c) if unit is not None else pricer.cost(model_id, c, day_last))
         cost = _priced_sum(costs) if costs else Decimal(0)
         # Cost Explorer's figure for today is incomplete: only completed days are set beside the estimate.
+        billed_usd = billed.get(day) if day < today else None
         lines.append(
             DayLine(
-                day=day, counts=counts, cost_usd=cost, billed_usd=billed.get(day) if day < today else None
+                day=day,
+                counts=counts,
+                cost_usd=cost,
+                billed_usd=billed_usd,
+                billed_final=None if billed_usd is None else day not in provisional,
             )
         )
         day += timedelta(days=1)

@@ -117,6 +117,12 @@ def build_parser(*, logging_status: Any = None) -> argparse.ArgumentParser:
         "--cost-explorer", action="store_true", help="set billed cost per day beside the estimate"
     )
     report.add_argument(
+        "--tag-key",
+        action="append",
+        metavar="KEY",
+        help="with --cost-explorer: principal tag key to split billed cost by (repeatable; e.g. team)",
+    )
+    report.add_argument(
         "--budget", type=_usd, metavar="USD", help="monthly budget to compare the projection with"
     )
     report.add_argument(
@@ -147,6 +153,8 @@ def build_parser(*, logging_status: Any = None) -> argparse.ArgumentParser:
     requests_cli.add_tail_arguments(
         sub.add_parser("tail", help="follow new invocations, priced, with a running total"), _PRICE_CACHE
     )
+    bill = sub.add_parser("bill", help="Bedrock's billed cost from Cost Explorer: by usage type or team")
+    importlib.import_module("bedrock_usage.bill_cli").add_arguments(bill)
     doctor = sub.add_parser("doctor", help="check a deployed stack: logging, delivery, email, alarms, cost")
     importlib.import_module("bedrock_usage.doctor").add_arguments(doctor)
     return parser
@@ -168,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _prices(args)
         if args.command in ("top", "tail"):
             return _requests(args)
+        if args.command == "bill":
+            return int(importlib.import_module("bedrock_usage.bill_cli").run(args))
         if args.command == "doctor":
             return int(importlib.import_module("bedrock_usage.doctor").run(args))
         return int(logging_status.run(args))
@@ -252,6 +262,7 @@ def _report(args: argparse.Namespace) -> int:
             log_group=None if args.no_callers else args.log_group,
             logs_source=args.logs,
             cost_explorer=args.cost_explorer,
+            cost_allocation_tags=tuple(args.tag_key or ()),
             budget_usd=args.budget,
             price_overrides=args.prices,
             trend_days=args.trend_days,
@@ -404,12 +415,15 @@ def format_text(report: Report) -> str:
                     count(d.counts.invocations),
                     count(d.counts.total_tokens),
                     usd(d.cost_usd),
-                    usd(d.billed_usd) if d.billed_usd is not None else "-",
+                    "-"
+                    if d.billed_usd is None
+                    else usd(d.billed_usd) + (" (provisional)" if d.billed_final is False else ""),
                 ]
                 for d in days
             ],
         )
 
+    out += importlib.import_module("bedrock_usage.bill_cli").billing_lines(report.billing)
     if report.errors_by_code:
         out += ["", "Errors by code"]
         out += _table(["code", "count"], [[k, count(v)] for k, v in report.errors_by_code.items()])

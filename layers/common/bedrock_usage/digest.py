@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
+from .billing_view import billed_view, callers_view, gap_view, teams_view
 from .model import CallerLine, Counts, DayLine, ModelLine, Report
 from .render import cache_effect, environment, inline_css, percent, usd
 from .top import digest_line
@@ -116,7 +117,10 @@ def digest_view(
             for code, n in sorted(report.errors_by_code.items(), key=lambda kv: -kv[1])[:top_n]
         ],
         "month": month_view(report),
-        "billed": billed_view(report.daily),
+        "billed": billed_view(report),
+        "gap": gap_view(report),
+        "teams": teams_view(report),
+        "callers_billed": callers_view(report),
         "unpriced": [
             {
                 "model": clip(display_model(m.model_id), MAX_TEXT),
@@ -320,22 +324,6 @@ def month_view(report: Report) -> dict[str, Any] | None:
         "bar_projected": max(0, min(100, round((proj or 0) * 100)) - min(100, round((used or 0) * 100))),
         "over": proj is not None and proj > 1,
         "over_now": used is not None and used > 1,
-    }
-
-
-def billed_view(days: list[DayLine]) -> dict[str, Any] | None:
-    billed_days = [d for d in days if d.billed_usd is not None]
-    if not billed_days:
-        return None
-    billed = sum((d.billed_usd or Decimal(0) for d in billed_days), Decimal(0))
-    estimated = sum((d.cost_usd or Decimal(0) for d in billed_days), Decimal(0))
-    return {
-        "days": len(billed_days),
-        "first": f"{billed_days[0].day:%d %b}",
-        "last": f"{billed_days[-1].day:%d %b}",
-        "billed": usd(billed),
-        "estimated": usd(estimated),
-        "difference": change(cost_ratio(estimated, billed)),
     }
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .billing_model import Billing
 
 
 @dataclass(frozen=True)
@@ -300,6 +303,8 @@ class DayLine:
     counts: Counts
     cost_usd: Decimal | None
     billed_usd: Decimal | None = None  # from Cost Explorer, completed days only
+    # False while Cost Explorer marks the day Estimated (provisional, commonly for 24-48 h); None: not billed
+    billed_final: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -307,6 +312,7 @@ class DayLine:
             **self.counts.to_dict(),
             "cost_usd": money(self.cost_usd),
             "billed_usd": money(self.billed_usd),
+            "billed_final": self.billed_final,
         }
 
 
@@ -336,6 +342,7 @@ class Report:
     failures: list[SourceFailure] = field(default_factory=list)
     # The window's most expensive single request (bedrock_usage.top.PricedRequest.to_dict()), where known.
     top_request: dict[str, Any] | None = None
+    billing: Billing | None = None  # Cost Explorer beside the estimate (billing_model.py)
 
     @property
     def cost_change(self) -> float | None:
@@ -377,4 +384,5 @@ class Report:
             "warnings": self.warnings,
             "failures": [{"source": f.source, "message": f.message} for f in self.failures],
             "top_request": self.top_request,
+            "billing": self.billing.to_dict() if self.billing is not None else None,
         }

@@ -36,6 +36,13 @@ class ReportSettings:
     log_group: str | None = "/aws/bedrock/modelinvocations"  # None: no Logs Insights (no per-caller data)
     logs_source: str | None = None  # path or s3:// URI: read log files instead of CloudWatch
     cost_explorer: bool = False
+    # Principal tag keys activated as cost allocation tags ("team" or "iamPrincipal/team"): billed cost per
+    # value, one Cost Explorer request each. Used only with cost_explorer.
+    cost_allocation_tags: tuple[str, ...] = ()
+    # CUR 2.0 export with caller identity, read with one Athena query ("database.table" and the workgroup,
+    # whose bytes-scanned cutoff bounds the query's cost): billed cost per IAM principal, last final day.
+    cur_table: str | None = None
+    cur_workgroup: str | None = None
     budget_usd: Decimal | None = None
     price_overrides: str | None = (
         None  # path, s3://..., ssm:/name or inline JSON; else $BEDROCK_USAGE_PRICE_OVERRIDES
@@ -176,14 +183,18 @@ def run_report(
         )
         previous = None
 
-    billed = None
+    raw_bill = None
     if settings.cost_explorer:
-        from bedrock_usage.collect.costexplorer import billed_by_day
+        from bedrock_usage.billing import collect_bill
 
         try:
             # Cost Explorer is global, served from us-east-1. End is exclusive: completed days only.
-            billed = billed_by_day(
-                client("ce", "us-east-1"), daily_from.date(), as_of.date(), today=generated.date()
+            raw_bill = collect_bill(
+                client("ce", "us-east-1"),
+                daily_from.date(),
+                min(as_of.date(), generated.date()),
+                month_start=as_of.date().replace(day=1),
+                tag_keys=settings.cost_allocation_tags,
             )
         except SOURCE_ERRORS as exc:
             failures.append(SourceFailure("cost-explorer", f"{type(exc).__name__}: {exc}"))
@@ -205,7 +216,8 @@ def run_report(
         current,
         pricer=pricer,
         previous=previous,
-        billed=billed,
+        billed=raw_bill.daily.amounts if raw_bill else None,
+        provisional=frozenset(raw_bill.daily.provisional) if raw_bill else frozenset(),
         budget_usd=settings.budget_usd,
         regions=settings.regions,
         now=as_of,
@@ -213,6 +225,13 @@ def run_report(
     )
     report.generated_at = generated
     report.top_request = _dearest(settings, window, pricer, client, sleep, report)
+
+    if raw_bill is not None:
+        from bedrock_usage.billing import attach_billing
+
+        attach_billing(report, raw_bill)
+    if settings.cur_table and settings.cur_workgroup:
+        _billed_by_caller(report, settings, client("athena"), as_of, sleep)
     if catalogue is not None:
         catalogue.save()
         report.warnings.extend(w for w in dict.fromkeys(catalogue.warnings) if w not in report.warnings)
@@ -246,6 +265,33 @@ def _dearest(
     except (InsightsError, *SOURCE_ERRORS) as exc:
         report.warnings.append(f"the most expensive request was not found: {type(exc).__name__}: {exc}")
         return None
+
+
+def _billed_by_caller(
+    report: Report, settings: ReportSettings, athena: Any, as_of: datetime, sleep: Callable[[float], None]
+) -> None:
+    """Billed per caller from CUR 2.0 for the last final day (else two days back: CUR lags 24-48 h)."""
+    from bedrock_usage.billing import billed_by_caller
+    from bedrock_usage.billing_model import Billing
+    from bedrock_usage.collect.cur import CurQueryError
+
+    billing = report.billing or Billing()
+    day = billing.last_final_day or (as_of.date() - timedelta(days=2))
+    name = f"cur (Athena workgroup {settings.cur_workgroup})"
+    try:
+        callers, scanned = billed_by_caller(
+            athena, str(settings.cur_table), str(settings.cur_workgroup), day, report, sleep=sleep
+        )
+    except (*SOURCE_ERRORS, CurQueryError) as exc:
+        report.warnings.append(f"{name}: {type(exc).__name__}: {exc}")
+        return
+    billing.callers, billing.cur_day, billing.cur_bytes_scanned = callers, day, scanned
+    report.billing = billing
+    if not any(c.models for c in callers):  # no CUR row (estimated-only callers have no models)
+        report.warnings.append(
+            f"{name}: no Bedrock cost with a caller (line_item_iam_principal) on {day}: the export may have "
+            "no data yet (the first delivery takes up to 24 h) or was created without caller identity"
+        )
 
 
 # The Price List is optional: few quick attempts, so that an unreachable endpoint costs seconds, not minutes.

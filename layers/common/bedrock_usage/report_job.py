@@ -171,6 +171,10 @@ class ReportConfig:
     log_group: str | None = "/aws/bedrock/modelinvocations"
     logs_source: str | None = None
     cost_explorer: bool = False
+    # COST_ALLOCATION_TAG_KEYS: principal tag keys, billed cost per value
+    cost_allocation_tags: tuple[str, ...] = ()
+    cur_table: str | None = None  # CUR_TABLE: "database.table" of the CUR 2.0 export (CurExport)
+    cur_workgroup: str | None = None  # CUR_WORKGROUP: its Athena workgroup
     budget_usd: Decimal | None = None
     price_overrides: str | None = None
     dashboard_name: str | None = None
@@ -247,6 +251,13 @@ class ReportConfig:
             log_group=get("LOG_GROUP_NAME"),
             logs_source=get("LOGS_SOURCE"),
             cost_explorer=cost_explorer_raw == "true",
+            cur_table=get("CUR_TABLE"),
+            cur_workgroup=get("CUR_WORKGROUP"),
+            cost_allocation_tags=tuple(
+                dict.fromkeys(
+                    k.strip() for k in (get("COST_ALLOCATION_TAG_KEYS") or "").split(",") if k.strip()
+                )
+            ),
             budget_usd=budget or None,  # BudgetAmount 0 means "no budget"
             price_overrides=get("PRICE_OVERRIDES"),
             dashboard_name=get("DASHBOARD_NAME"),
@@ -307,6 +318,9 @@ def pipeline_report(
         log_group=config.log_group,
         logs_source=config.logs_source,
         cost_explorer=config.cost_explorer,
+        cost_allocation_tags=config.cost_allocation_tags,
+        cur_table=config.cur_table,
+        cur_workgroup=config.cur_workgroup,
         budget_usd=config.budget_usd,
         price_overrides=config.price_overrides,
         price_cache=config.price_cache,
