@@ -90,13 +90,24 @@ def test_no_month_figures_and_no_budget_means_no_month_section() -> None:
 def test_billed_vs_estimated_over_the_completed_days() -> None:
     billed = view(make_report())["billed"]
     # Days 14..25 Nov are billed $21..$32 (sum 318) and estimated $20..$31 (sum 306): -3.8% vs billed.
+    # Every day in this fixture is final (no Cost Explorer `Estimated` flag), so all 12 are compared.
     assert billed == {
-        "days": 12,
-        "first": "14 Nov",
-        "last": "25 Nov",
-        "billed": "$318.00",
-        "estimated": "$306.00",
-        "difference": {"text": "-3.8%", "dir": "down"},
+        "final": {
+            "days": 12,
+            "first": "14 Nov",
+            "last": "25 Nov",
+            "billed": "$318.00",
+            "estimated": "$306.00",
+            "difference": "-$12.00",
+            "difference_pct": "-3.8%",
+            # the last final day, 25 Nov: billed $32, estimated $31
+            "last_billed": "$32.00",
+            "last_estimated": "$31.00",
+            "last_difference": "-$1.00",
+            "last_difference_pct": "-3.1%",
+        },
+        "provisional": None,
+        "provisional_billed": None,
     }
     report = make_report()
     for day in report.daily:
