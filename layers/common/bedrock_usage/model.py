@@ -310,6 +310,41 @@ class DayLine:
         }
 
 
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+@dataclass
+class Finding:
+    """One thing worth doing: what was seen, the action, its dollars a month, the numbers behind it."""
+
+    kind: str  # geo-vs-global, cache-unread, anomaly, quota-headroom, end-of-life, idle-provisioned, batch
+    severity: str  # high | medium | low
+    title: str
+    action: str
+    monthly_usd: Decimal | None  # saving or cost at risk per month; None when not a dollar figure
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def sort_key(self) -> tuple[int, Decimal, int, str]:
+        """Dollars first (largest first, undollared last), then severity."""
+        dollars = self.monthly_usd
+        return (
+            1 if dollars is None else 0,
+            -(dollars or Decimal(0)),
+            SEVERITY_ORDER[self.severity],
+            self.title,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "severity": self.severity,
+            "title": self.title,
+            "action": self.action,
+            "monthly_usd": money(self.monthly_usd),
+            "evidence": self.evidence,
+        }
+
+
 @dataclass
 class Report:
     """Everything the digest, the CLI and the JSON contract show, computed once."""
@@ -334,6 +369,8 @@ class Report:
     skipped_records: int = 0
     warnings: list[str] = field(default_factory=list)
     failures: list[SourceFailure] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # sorted by Finding.sort_key
+    findings_not_computed: dict[str, str] = field(default_factory=dict)  # finding kind -> why not
 
     @property
     def cost_change(self) -> float | None:
@@ -374,4 +411,8 @@ class Report:
             "skipped_records": self.skipped_records,
             "warnings": self.warnings,
             "failures": [{"source": f.source, "message": f.message} for f in self.failures],
+            "findings": [f.to_dict() for f in self.findings],
+            "findings_not_computed": [
+                {"kind": kind, "reason": reason} for kind, reason in self.findings_not_computed.items()
+            ],
         }

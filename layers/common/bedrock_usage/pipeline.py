@@ -16,6 +16,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bedrock_usage.advise import advise
 from bedrock_usage.analyze import build_report
 from bedrock_usage.collect.logfiles import collect_logfiles
 from bedrock_usage.model import Counts, Report, SourceFailure, Usage, Window
@@ -212,6 +213,7 @@ def run_report(
         trend_days=settings.trend_days,
     )
     report.generated_at = generated
+    advise(report, current, pricer)
     if catalogue is not None:
         catalogue.save()
         report.warnings.extend(w for w in dict.fromkeys(catalogue.warnings) if w not in report.warnings)
