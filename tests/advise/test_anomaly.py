@@ -54,3 +54,11 @@ def test_flat_history_needs_a_real_jump_not_a_cent() -> None:
     flat = [Decimal(5)] * 10
     assert robust_z(Decimal("5.01"), flat)[2] < Decimal("3.5")  # MAD 0, floored at 5% of the median
     assert robust_z(Decimal(8), flat)[2] > Decimal("3.5")
+
+
+def test_a_model_new_to_the_account_is_not_an_anomaly() -> None:
+    # Given history on only 6 of the 12 previous days, then a busy day
+    u = _usage(30)
+    for i in range(6):
+        del u.daily[date(2026, 11, 18) + timedelta(days=i)]
+    assert [f for f in analysed(u).findings if f.kind == "anomaly"] == []

@@ -19,6 +19,7 @@ from bedrock_usage.price import Pricer
 
 # client(service, region) -> a boto3 client; None when the report reads log files only.
 ClientFactory = Callable[[str, str], Any]
+AWS_KINDS = ("quota-headroom", "end-of-life", "idle-provisioned")
 
 
 def advise(report: Report, usage: Usage, pricer: Pricer, *, client: ClientFactory | None = None) -> None:
@@ -31,4 +32,7 @@ def advise(report: Report, usage: Usage, pricer: Pricer, *, client: ClientFactor
         findings += anomalies(report, usage, pricer)
     else:
         report.findings_not_computed["anomaly"] = "no daily series in this report"
+    if client is None:
+        for kind in AWS_KINDS:
+            report.findings_not_computed[kind] = "needs the AWS APIs; this report read log files only"
     report.findings = sorted(findings, key=Finding.sort_key)

@@ -2,7 +2,8 @@
 
 Robust z = 0.6745 x (day - median) / MAD over up to 14 days before it (Iglewicz and Hoaglin's modified
 z-score; 3.5 is their outlier cut-off). MAD is floored at 5% of the median so that perfectly flat history
-does not make every cent an outlier, and a day must also be at least $1 above the median.
+does not make every cent an outlier, and a day must also be at least $1 above the median. A model needs use
+on at least 7 of the previous days to have a baseline (its first busy days are not anomalies).
 """
 
 from __future__ import annotations
@@ -58,10 +59,12 @@ def anomalies(report: Report, usage: Usage, pricer: Pricer) -> list[Finding]:
                 for i in range(1, BASELINE_DAYS + 1)
                 if day - timedelta(days=i) >= first_known
             ]
-            if len(history_days) < MIN_BASELINE_DAYS:
+            history = [cost(d) for d in history_days]
+            # A model new to the account has no "usual" yet: its first busy day is not an anomaly.
+            if sum(1 for h in history if h > 0) < MIN_BASELINE_DAYS:
                 continue
             value = cost(day)
-            mid, mad, z = robust_z(value, [cost(d) for d in history_days])
+            mid, mad, z = robust_z(value, history)
             if z <= Z_CUTOFF or value - mid < MIN_EXCESS_USD:
                 continue
             excess = value - mid

@@ -1,0 +1,38 @@
+"""The digest's "Worth doing": near the top, three sentences then a table; absent when nothing was found."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bedrock_usage.digest import GMAIL_CLIP_BYTES, render_digest
+from bedrock_usage.model import Counts, Finding, Report
+
+from .conftest import SONNET45, add, analysed, usage
+
+
+def _report_with(n: int) -> Report:
+    u = usage()
+    add(u, f"us.{SONNET45}", Counts(invocations=10, input_tokens=1_000_000))
+    report = analysed(u)
+    report.findings = [
+        Finding("anomaly", "medium", f"finding {i} <b>", f"do thing {i}", Decimal(1000 - i), {"i": i})
+        for i in range(n)
+    ]
+    return report
+
+
+def test_worth_doing_sits_above_the_models_with_top_three_in_sentences() -> None:
+    digest = render_digest(_report_with(40))
+    html, text = digest.html, digest.text
+    assert html.index("Worth doing") < html.index("Top models")
+    for i, dollars in enumerate(("$1,000.00", "$999.00", "$998.00")):
+        assert f"finding {i} &lt;b&gt;" in html  # caller-influenced text is escaped
+        assert f"{i + 1}. finding {i} <b> -- {dollars} a month" in text
+    assert "and 27 more in the JSON report" in html  # 3 sentences + 10 rows + 27 counted
+    assert digest.html_bytes < GMAIL_CLIP_BYTES
+
+
+def test_no_section_when_nothing_was_found() -> None:
+    digest = render_digest(_report_with(0))
+    assert "Worth doing" not in digest.html
+    assert "WORTH DOING" not in digest.text
