@@ -213,7 +213,9 @@ def run_report(
         trend_days=settings.trend_days,
     )
     report.generated_at = generated
-    advise(report, current, pricer)
+    # Findings that call AWS (quotas, lifecycle, provisioned throughput) need the account, not log files.
+    aws = None if settings.logs_source else (lambda service, region: client(service, region))
+    advise(report, current, pricer, client=aws, regions=settings.regions)
     if catalogue is not None:
         catalogue.save()
         report.warnings.extend(w for w in dict.fromkeys(catalogue.warnings) if w not in report.warnings)
