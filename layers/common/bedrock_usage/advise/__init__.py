@@ -15,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from bedrock_usage.advise import lifecycle, provisioned, quotas
 from bedrock_usage.advise.anomaly import anomalies
+from bedrock_usage.advise.batch import batch_candidates
 from bedrock_usage.advise.cache import unread_cache
 from bedrock_usage.advise.geo import geo_vs_global
 from bedrock_usage.model import Finding, Report, Usage
@@ -42,6 +43,7 @@ def advise(
     findings: list[Finding] = []
     findings += geo_vs_global(report, pricer, at)
     findings += unread_cache(report, usage, pricer, at)
+    findings += batch_candidates(report, usage, pricer, at)
     if report.daily:
         findings += anomalies(report, usage, pricer)
     else:
