@@ -48,6 +48,9 @@ class ReportSettings:
     # Where the AWS Price List catalogue is cached: a file path or s3://bucket/key; None or "off": no
     # Price List (genai-prices only).
     price_cache: str | None = None
+    # Publish the last complete day's estimated cost per model (BedrockUsageMonitor/EstimatedCostUSD) for the
+    # anomaly-detection alarm: the scheduled ReportFunction does; the CLI does not.
+    publish_cost_metric: bool = False
 
     def __post_init__(self) -> None:
         if not self.regions:
@@ -216,10 +219,24 @@ def run_report(
     # Findings that call AWS (quotas, lifecycle, provisioned throughput) need the account, not log files.
     aws = None if settings.logs_source else (lambda service, region: client(service, region))
     advise(report, current, pricer, client=aws, regions=settings.regions)
+    if settings.publish_cost_metric:
+        _publish_cost(report, current, pricer, client("cloudwatch"))
     if catalogue is not None:
         catalogue.save()
         report.warnings.extend(w for w in dict.fromkeys(catalogue.warnings) if w not in report.warnings)
     return report
+
+
+def _publish_cost(report: Report, usage: Usage, pricer: Pricer, cloudwatch: Any) -> None:
+    from bedrock_usage.advise.metrics import last_day_costs, publish_daily_cost
+
+    found = last_day_costs(report, usage, pricer)
+    if found is None:
+        return
+    try:
+        publish_daily_cost(cloudwatch, *found)
+    except SOURCE_ERRORS as exc:
+        report.warnings.append(f"the daily cost metric was not published: {type(exc).__name__}: {exc}")
 
 
 # The Price List is optional: few quick attempts, so that an unreachable endpoint costs seconds, not minutes.

@@ -310,6 +310,7 @@ def pipeline_report(
         budget_usd=config.budget_usd,
         price_overrides=config.price_overrides,
         price_cache=config.price_cache,
+        publish_cost_metric=True,
     )
     return run_report(window, settings, session=session, now=now, sleep=sleep)
 
