@@ -27,9 +27,9 @@ def _clip(text: str, limit: int = MAX_TEXT) -> str:
 
 
 def amount(finding: Finding) -> str:
-    """'$31.94 a month', or the severity when the finding is not a dollar figure."""
+    """'$31.94 a month'; 'saving unpriced' when no rate prices it; else the severity (a risk, not dollars)."""
     if finding.monthly_usd is None:
-        return f"{finding.severity} risk"
+        return "saving unpriced" if "unpriced" in finding.evidence else f"{finding.severity} risk"
     return f"{usd(finding.monthly_usd)} a month"
 
 
