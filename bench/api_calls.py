@@ -203,8 +203,10 @@ def print_findings() -> None:
             f"  {n_models:>3} models, {n_quotas:>4} Bedrock quotas: {sum(calls.values()):>3} calls ({listed})"
         )
     print(
-        "  ListServiceQuotas is paged 100 at a time: its page count grows with Bedrock's quota count, not\n"
-        "  with usage; ListAWSDefaultServiceQuotas pages follow only when a model has no applied quota.\n"
+        "  The quota counts are assumptions. ListServiceQuotas is paged 100 at a time: its page count grows\n"
+        "  with Bedrock's quota count, not with usage; ListAWSDefaultServiceQuotas pages follow only when a\n"
+        "  model has no applied quota. moto holds one datapoint per series here: with a full day of\n"
+        "  per-minute data CloudWatch pages GetMetricData at 100,800 datapoints (about 14 models a call).\n"
     )
 
 
