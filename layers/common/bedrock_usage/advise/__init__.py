@@ -108,15 +108,22 @@ def _headroom(
     in_use: list[str],
     catalogue: dict[str, dict[str, Any]],
 ) -> list[Finding]:
-    sq = client("service-quotas", region)
-    index = quotas.quota_index(sq)
-    use = quotas.peaks(client("cloudwatch", region), in_use, report.window)
-    found, unmatched = quotas.headroom(region, in_use, pricer, catalogue, index, use)
-    if unmatched:
-        # Quotas never changed from their default have no applied value: read the defaults only then.
-        defaults = {**quotas.quota_index(sq, defaults=True), **index}
-        more, unmatched = quotas.headroom(region, unmatched, pricer, catalogue, defaults, use)
-        found += more
+    # Quota names spell the model's provider and name: a model Bedrock does not list here (a provisioned or
+    # custom model, an unresolved application profile) has no per-minute quota to compare with.
+    named = [m for m in in_use if (pricer.resolve(m).base_model or "") in catalogue]
+    unmatched = [m for m in in_use if m not in named]
+    found: list[Finding] = []
+    if named:
+        sq = client("service-quotas", region)
+        index = quotas.quota_index(sq)
+        use = quotas.peaks(client("cloudwatch", region), named, report.window)
+        found, missing = quotas.headroom(region, named, pricer, catalogue, index, use)
+        if missing:
+            # Quotas never changed from their default have no applied value: read the defaults only then.
+            defaults = {**quotas.quota_index(sq, defaults=True), **index}
+            more, missing = quotas.headroom(region, missing, pricer, catalogue, defaults, use)
+            found += more
+        unmatched += missing
     if unmatched:
         report.warnings.append(
             f"quota headroom: no per-minute quota matched {', '.join(unmatched[:5])} in {region}"
