@@ -165,7 +165,7 @@ def findings_calls(n_models: int, n_quotas: int) -> Counter[str]:
             advise(
                 report, usage, pricer, client=lambda service, region: clients[service], regions=["us-east-1"]
             )
-            publish_daily_cost(clients["cloudwatch"], end.date(), {m: Decimal(1) for m in models})
+            publish_daily_cost(clients["cloudwatch"], end, {m: Decimal(1) for m in models})
     return calls
 
 

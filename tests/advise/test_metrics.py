@@ -34,8 +34,10 @@ def _logs(tmp_path: Path) -> Path:
 def _run(tmp_path: Path, publish: bool) -> list[dict[str, Any]]:
     with mock_aws():
         session = boto3.session.Session(region_name="us-east-1")
-        calls: list[str] = []
-        session.events.register("before-call.cloudwatch.PutMetricData", lambda **kw: calls.append("put"))
+        calls: list[dict[str, Any]] = []
+        session.events.register(
+            "provide-client-params.cloudwatch.PutMetricData", lambda params, **_: calls.append(params)
+        )
         settings = ReportSettings(
             regions=("us-east-1",), logs_source=str(_logs(tmp_path)), publish_cost_metric=publish
         )
@@ -52,18 +54,21 @@ def _run(tmp_path: Path, publish: bool) -> list[dict[str, Any]]:
                     },
                 }
             ],
-            StartTime=datetime(2026, 11, 26, tzinfo=UTC),
-            EndTime=END,
+            StartTime=datetime(2026, 11, 27, tzinfo=UTC),
+            EndTime=datetime(2026, 11, 29, tzinfo=UTC),
         )["MetricDataResults"]
         models = cw.list_metrics(Namespace="BedrockUsageMonitor")["Metrics"]
-        return [{"calls": len(calls), "total": got[0]["Values"], "models": models}]
+        stamps = {d["Timestamp"] for c in calls for d in c["MetricData"]}
+        return [{"calls": len(calls), "total": got[0]["Values"], "models": models, "stamps": stamps}]
 
 
-def test_one_put_metric_data_with_the_last_complete_days_cost(tmp_path: Path) -> None:
+def test_one_put_metric_data_with_the_last_complete_days_cost_stamped_when_reported(tmp_path: Path) -> None:
     out = _run(tmp_path, publish=True)[0]
     # Nov 27: 1M us. Sonnet 4.5 input at $3.30 + 1M Nova Lite input at $0.06 (US list prices)
     expected = SONNET_GEO["input"] + Decimal("0.06")
     assert out["calls"] == 1
+    # Stamped when reported: the alarm's sliding 1-day window sees only the last 24 hours.
+    assert out["stamps"] == {END}
     assert out["total"] == [pytest.approx(float(expected))]
     dims = sorted(d["Value"] for m in out["models"] for d in m.get("Dimensions", []))
     assert dims == sorted([f"us.{SONNET45}", NOVA_LITE])

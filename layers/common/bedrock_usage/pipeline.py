@@ -220,21 +220,21 @@ def run_report(
     aws = None if settings.logs_source else (lambda service, region: client(service, region))
     advise(report, current, pricer, client=aws, regions=settings.regions)
     if settings.publish_cost_metric:
-        _publish_cost(report, current, pricer, client("cloudwatch"))
+        _publish_cost(report, current, pricer, client("cloudwatch"), as_of)
     if catalogue is not None:
         catalogue.save()
         report.warnings.extend(w for w in dict.fromkeys(catalogue.warnings) if w not in report.warnings)
     return report
 
 
-def _publish_cost(report: Report, usage: Usage, pricer: Pricer, cloudwatch: Any) -> None:
+def _publish_cost(report: Report, usage: Usage, pricer: Pricer, cloudwatch: Any, stamp: datetime) -> None:
     from bedrock_usage.advise.metrics import last_day_costs, publish_daily_cost
 
     found = last_day_costs(report, usage, pricer)
     if found is None:
         return
     try:
-        publish_daily_cost(cloudwatch, *found)
+        publish_daily_cost(cloudwatch, stamp, found[1])
     except SOURCE_ERRORS as exc:
         report.warnings.append(f"the daily cost metric was not published: {type(exc).__name__}: {exc}")
 

@@ -1,14 +1,16 @@
 """The daily estimated cost as a CloudWatch metric, so an anomaly-detection alarm can watch it.
 
-One PutMetricData per report: namespace `BedrockUsageMonitor`, metric `EstimatedCostUSD`, for the last
+One PutMetricData per report: namespace `BedrockUsageMonitor`, metric `EstimatedCostUSD`, the cost of the last
 complete UTC day before the report's end, one datum per model (dimension `ModelId`) and one for the total
-(no dimension; the template's `CostAnomalyAlarm` watches it). A retried or repeated report publishes the same
-values for the same day again; the alarm reads the Maximum, so repeats do not inflate it.
+(no dimension; the template's `CostAnomalyAlarm` watches it). The datum is stamped when the report is made,
+not at the day's midnight: the alarm's default sliding 1-day window only sees data of the last 24 hours
+(CloudWatch "Alarm evaluation window"). A retried or repeated report publishes the same values again; the
+alarm reads the Maximum, so repeats do not inflate it.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -34,9 +36,8 @@ def last_day_costs(report: Report, usage: Usage, pricer: Pricer) -> tuple[date, 
     return day, costs
 
 
-def publish_daily_cost(cloudwatch: Any, day: date, costs: dict[str, Decimal]) -> None:
-    """One PutMetricData: the day's total and per-model estimated cost, stamped at the day's midnight UTC."""
-    stamp = datetime(day.year, day.month, day.day, tzinfo=UTC)
+def publish_daily_cost(cloudwatch: Any, stamp: datetime, costs: dict[str, Decimal]) -> None:
+    """One PutMetricData: a day's total and per-model estimated cost, stamped when it was reported."""
     total = sum(costs.values(), Decimal(0))
     data: list[dict[str, Any]] = [
         {"MetricName": METRIC, "Timestamp": stamp, "Value": float(total), "Unit": "None"}
