@@ -36,3 +36,9 @@ def test_no_section_when_nothing_was_found() -> None:
     digest = render_digest(_report_with(0))
     assert "Worth doing" not in digest.html
     assert "WORTH DOING" not in digest.text
+
+
+def test_kinds_not_computed_for_one_reason_are_named_together() -> None:
+    report = _report_with(1)
+    report.findings_not_computed = {"quota-headroom": "log files only", "end-of-life": "log files only"}
+    assert "Not computed: Quota headroom, End of life: log files only" in render_digest(report).text

@@ -55,10 +55,16 @@ def worth_doing(report: Report) -> dict[str, Any] | None:
             for f in rest
         ],
         "more": max(0, len(report.findings) - TOP - MAX_ROWS),
-        "not_computed": [
-            f"{KIND_LABELS.get(k, k)}: {_clip(r, 120)}" for k, r in report.findings_not_computed.items()
-        ],
+        "not_computed": not_computed(report),
     }
+
+
+def not_computed(report: Report) -> list[str]:
+    """'Quota headroom, End of life: why' — kinds that share a reason are named together."""
+    by_reason: dict[str, list[str]] = {}
+    for kind, reason in report.findings_not_computed.items():
+        by_reason.setdefault(reason, []).append(KIND_LABELS.get(kind, kind))
+    return [f"{', '.join(kinds)}: {_clip(reason, 120)}" for reason, kinds in by_reason.items()]
 
 
 def advice_json(report: Report) -> dict[str, Any]:
