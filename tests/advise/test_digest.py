@@ -42,3 +42,15 @@ def test_kinds_not_computed_for_one_reason_are_named_together() -> None:
     report = _report_with(1)
     report.findings_not_computed = {"quota-headroom": "log files only", "end-of-life": "log files only"}
     assert "Not computed: Quota headroom, End of life: log files only" in render_digest(report).text
+
+
+def test_the_report_functions_result_counts_the_findings_and_names_the_largest() -> None:
+    from bedrock_usage.digest_delivery import Delivery
+    from bedrock_usage.report_job import summary
+
+    report = _report_with(5)
+    report.findings_not_computed = {"quota-headroom": "log files only"}
+    result = summary(report, render_digest(report), Delivery("delivered", "ses"), dry_run=False)
+    assert result["findings"] == 5
+    assert result["top_finding"] == "finding 0 <b>"
+    assert result["findings_not_computed"] == ["quota-headroom"]

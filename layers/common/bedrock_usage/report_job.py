@@ -423,6 +423,10 @@ def summary(report: Report, digest: Digest, delivery: Delivery, *, dry_run: bool
         "invocations": report.totals.invocations,
         "cost_usd": float(report.cost_usd),
         "unpriced_invocations": report.unpriced_invocations,
+        # the "Worth doing" findings (README, Findings): how many, the largest, and the kinds not computed
+        "findings": len(report.findings),
+        "top_finding": report.findings[0].title if report.findings else None,
+        "findings_not_computed": sorted(report.findings_not_computed),
         "dry_run": dry_run,
     }
     if dry_run:
