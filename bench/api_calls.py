@@ -206,7 +206,7 @@ def print_findings() -> None:
         "  The quota counts are assumptions. ListServiceQuotas is paged 100 at a time: its page count grows\n"
         "  with Bedrock's quota count, not with usage; ListAWSDefaultServiceQuotas pages follow only when a\n"
         "  model has no applied quota. moto holds one datapoint per series here: with a full day of\n"
-        "  per-minute data CloudWatch pages GetMetricData at 100,800 datapoints (about 14 models a call).\n"
+        "  per-minute data CloudWatch pages GetMetricData at 100,800 datapoints (about 11 models a call).\n"
     )
 
 

@@ -204,6 +204,27 @@ def test_peak_minute_at_85_percent_of_the_rpm_quota_is_a_finding(aws: dict[str, 
     assert found[0].monthly_usd is None
 
 
+def test_aws_tpm_estimate_with_output_burndown_is_preferred_to_the_token_sum(aws: dict[str, Any]) -> None:
+    u = usage()
+    _in_use(u, SONNET_PROFILE, Counts(invocations=400, input_tokens=200_000))
+    cw = aws["clients"]["cloudwatch"]
+    # 40k input + 30k output = 70k tokens (35%), but with output burned down x5 AWS estimates 190k (95%)
+    _minute(
+        cw,
+        WINDOW.start + timedelta(hours=4),
+        SONNET_PROFILE,
+        Invocations=20,
+        InputTokenCount=40_000,
+        OutputTokenCount=30_000,
+        EstimatedTPMQuotaUsage=190_000,
+    )
+    (found,) = _of(_run(aws, u), "quota-headroom")
+    assert found.evidence["peak_tokens_per_minute"] == 190_000
+    assert found.evidence["tokens_measure"] == "EstimatedTPMQuotaUsage"
+    assert "95%" in found.title
+    assert "L-F4DDD3EB" in found.action
+
+
 def test_throttling_below_the_quota_explains_the_tpm_reservation(aws: dict[str, Any]) -> None:
     u = usage()
     _in_use(u, SONNET_PROFILE, Counts(invocations=40, input_tokens=20_000))

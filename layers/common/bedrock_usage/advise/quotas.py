@@ -7,10 +7,11 @@ ListAWSDefaultServiceQuotas: defaults, read only when a model has no applied val
 e.g. L-4A6BFAB1 / L-F4DDD3EB "Cross-region model inference requests / tokens per minute for Anthropic
 Claude Sonnet 4.5 V1" (aws-samples/sample-quota-dashboard-for-amazon-bedrock lib/bedrock-registries.ts
 @5edbea22; REFERENCE.md 14.4). The model's provider and name come from ListFoundationModels.
-Use: GetMetricData at 60 s over the window (1-minute data is kept 15 days): Invocations; InputTokenCount +
-CacheWriteInputTokenCount + OutputTokenCount (cache reads do not count toward TPM, REFERENCE.md 13.1); and
-InvocationThrottles. Output burndown (x5 on recent Claude models) is not applied: real quota use can be
-higher.
+Use: GetMetricData at 60 s over the window (1-minute data is kept 15 days): Invocations; tokens as
+EstimatedTPMQuotaUsage (AWS's own estimate with output burndown and cache writes, since 2026-03-12,
+REFERENCE.md 4) where the model has it, else InputTokenCount + CacheWriteInputTokenCount + OutputTokenCount
+(cache reads do not count toward TPM, REFERENCE.md 13.1; burndown, x5 output on recent Claude models, is then
+not applied, so real quota use can be higher); and InvocationThrottles.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ _NAME_RE = re.compile(
 )
 _SCOPE = {"on demand": "on-demand", "cross region": "cross-region", "global cross region": "global"}
 TOKEN_METRICS = ("InputTokenCount", "CacheWriteInputTokenCount", "OutputTokenCount")
+ESTIMATE = "EstimatedTPMQuotaUsage"
 QuotaKey = tuple[str, str, str]  # (scope, requests|tokens, normalised model name)
 
 
@@ -77,7 +79,7 @@ def peaks(cloudwatch: Any, model_ids: list[str], window: Window) -> dict[str, di
     start = max(window.start, window.end - MINUTE_DATA)
     queries, names = [], {}
     for i, model_id in enumerate(model_ids):
-        for metric in ("Invocations", "InvocationThrottles", *TOKEN_METRICS):
+        for metric in ("Invocations", "InvocationThrottles", ESTIMATE, *TOKEN_METRICS):
             qid = f"m{i}_{metric.lower()}"
             names[qid] = (model_id, metric)
             queries.append(
@@ -111,9 +113,11 @@ def peaks(cloudwatch: Any, model_ids: list[str], window: Window) -> dict[str, di
         for metric in TOKEN_METRICS:
             for ts, value in series.get((model_id, metric), {}).items():
                 tokens[ts] = tokens.get(ts, 0.0) + value
+        estimate = series.get((model_id, ESTIMATE), {})
         out[model_id] = {
             "rpm": max(series.get((model_id, "Invocations"), {}).values(), default=0.0),
-            "tpm": max(tokens.values(), default=0.0),
+            "tpm": max((estimate or tokens).values(), default=0.0),
+            "estimated": 1.0 if estimate else 0.0,
             "throttles": sum(series.get((model_id, "InvocationThrottles"), {}).values()),
         }
     return out
@@ -182,8 +186,11 @@ def headroom(
                     "peak_requests_per_minute": peak["rpm"],
                     "peak_tokens_per_minute": peak["tpm"],
                     "throttles": peak["throttles"],
-                    "method": "peak 60-s Sum of Invocations, and of input + cache write + output tokens, "
-                    "against the applied (else default) quota",
+                    "tokens_measure": ESTIMATE
+                    if peak.get("estimated")
+                    else "input + cache write + output (no burndown)",
+                    "method": "peak 60-s Sum of Invocations and of tokens, against the applied "
+                    "(else default) quota",
                 },
             )
         )
