@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import boto3
@@ -106,8 +107,71 @@ def measure(n_models: int) -> dict[str, Any]:
     return {"models": n_models, "ours": ours, "seed": seed}
 
 
+def findings_calls(n_models: int, n_quotas: int) -> Counter[str]:
+    """The extra calls the findings make in one Region (advise/__init__._from_aws, plus the cost metric).
+
+    Bedrock and Service Quotas are not in moto: Stubber answers them (n_quotas quotas, 100 a page, one
+    matching each model); CloudWatch GetMetricData and PutMetricData run on moto."""
+    from bedrock_usage.advise import advise
+    from bedrock_usage.advise.metrics import publish_daily_cost
+    from bedrock_usage.analyze import build_report
+    from bedrock_usage.model import Counts, Usage
+    from bedrock_usage.price import Pricer
+    from botocore.stub import Stubber
+
+    end = datetime.now(UTC).replace(second=0, microsecond=0)
+    window = Window(end - timedelta(hours=24), end)
+    models = [f"vendor.model-{n:03d}-v1:0" for n in range(n_models)]
+    usage = Usage(window=window, source="cloudwatch")
+    for m in models:
+        usage.model(m).add(Counts(invocations=1))
+        usage.regional(m, "us-east-1").add(Counts(invocations=1))
+    names = [
+        f"On-demand model inference requests per minute for Vendor Model {n:03d}" for n in range(n_quotas)
+    ]
+    quotas = [
+        {"ServiceCode": "bedrock", "QuotaCode": f"L-{n:08X}", "QuotaName": name, "Value": 100.0}
+        for n, name in enumerate(names)
+    ]
+    summaries = [
+        {
+            "modelArn": f"arn:aws:bedrock:us-east-1::foundation-model/{m}",
+            "modelId": m,
+            "modelName": f"Model {n:03d}",
+            "providerName": "Vendor",
+        }
+        for n, m in enumerate(models)
+    ]
+    calls: Counter[str] = Counter()
+    with mock_aws():
+        clients = {
+            "bedrock": boto3.client("bedrock", region_name="us-east-1"),
+            "service-quotas": boto3.client("service-quotas", region_name="us-east-1"),
+            "cloudwatch": boto3.client("cloudwatch", region_name="us-east-1"),
+        }
+        for c in clients.values():
+            # before-parameter-build fires for every call, stubbed or not (Stubber answers at before-call).
+            c.meta.events.register("before-parameter-build.*", lambda model, **_: calls.update([model.name]))
+        with Stubber(clients["bedrock"]) as b, Stubber(clients["service-quotas"]) as q:
+            b.add_response("list_foundation_models", {"modelSummaries": summaries}, {})
+            b.add_response("list_provisioned_model_throughputs", {"provisionedModelSummaries": []}, None)
+            for page in range(0, max(n_quotas, 1), 100):
+                answer: dict[str, Any] = {"Quotas": quotas[page : page + 100]}
+                if page + 100 < n_quotas:
+                    answer["NextToken"] = f"t{page + 100}"
+                q.add_response("list_service_quotas", answer, None)
+            pricer = Pricer(default_region="us-east-1")
+            report = build_report(usage, pricer=pricer, now=end, regions=["us-east-1"])
+            advise(
+                report, usage, pricer, client=lambda service, region: clients[service], regions=["us-east-1"]
+            )
+            publish_daily_cost(clients["cloudwatch"], end, {m: Decimal(1) for m in models})
+    return calls
+
+
 def main(quick: bool = False) -> None:
     _teach_moto_percentiles()
+    print_findings(quick)
     rows = [measure(n) for n in ((2,) if quick else SIZES)]
     header = (
         f"{'models':>6} | {'seed GetMetricStatistics':>24} | {'ours ListMetrics':>16} | "
@@ -196,6 +260,22 @@ def billing_main() -> None:
     for keys in ((), ("team",), ("team", "cost-center"), ("team", "cost-center", "project")):
         n = cost_explorer_calls(keys)
         print(f"  CostAllocationTagKeys={','.join(keys) or '(empty)':<28} {n} requests, ${n / 100:.2f} a day")
+
+
+def print_findings(quick: bool = False) -> None:
+    print("Extra AWS API calls the findings make per Region and report (Stubber for Bedrock/Service Quotas)")
+    for n_models, n_quotas in ((5, 300),) if quick else ((5, 300), (50, 1000), (200, 1000)):
+        calls = findings_calls(n_models, n_quotas)
+        listed = ", ".join(f"{k} {v}" for k, v in sorted(calls.items()))
+        print(
+            f"  {n_models:>3} models, {n_quotas:>4} Bedrock quotas: {sum(calls.values()):>3} calls ({listed})"
+        )
+    print(
+        "  The quota counts are assumptions. ListServiceQuotas is paged 100 at a time: its page count grows\n"
+        "  with Bedrock's quota count, not with usage; ListAWSDefaultServiceQuotas pages follow only when a\n"
+        "  model has no applied quota. moto holds one datapoint per series here: with a full day of\n"
+        "  per-minute data CloudWatch pages GetMetricData at 100,800 datapoints (about 11 models a call).\n"
+    )
 
 
 if __name__ == "__main__":

@@ -66,9 +66,13 @@ class CallerSpec:
     arn: str
     share: float  # of the daily volume
     models: dict[str, float]  # model_id -> weight
-    rhythm: str = "office"  # office | always | nightly
+    rhythm: str = "office"  # office | always | nightly | burst (flat, for a caller active only recently)
     request_metadata: dict[str, str] | None = None
     cache_hit_rate: float = 0.0
+    # Of the calls that use the cache, the share that write it (prompts that vary write and never read back).
+    cache_write_share: float = 0.15
+    input_scale: float = 1.0  # times the model's median input (a job sending whole documents)
+    recent_hours: float | None = None  # calls only in the last N hours before `now` (a new runaway job)
 
 
 @dataclass(frozen=True)
@@ -201,17 +205,30 @@ def default_callers(account_id: str, models: Sequence[ModelSpec]) -> list[Caller
             f"arn:aws:iam::{acct}:user/alice", 0.16, {sonnet: 6, haiku45: 2, nova_pro: 1}, cache_hit_rate=0.6
         ),
         CallerSpec(f"arn:aws:iam::{acct}:user/bob", 0.10, {nova_lite: 4, nova_pro: 3, haiku3: 2}),
+        # Findings the demo shows (README "Findings"): carol caches prompts that change every call, so her
+        # cache writes are rarely read back; the nightly job sends large documents (a batch candidate); the
+        # eval harness started a runaway regression run in the last 20 hours (a daily cost anomaly); and the
+        # us. Sonnet 4.5 profile costs 10% more than its global one.
         CallerSpec(
             f"arn:aws:sts::{acct}:assumed-role/AWSReservedSSO_DataScience_5f1c2a9e/carol@example.com",
             0.15,
             {sonnet: 3, private: 4, nova_pro: 2},
-            cache_hit_rate=0.3,
+            cache_hit_rate=0.9,
+            cache_write_share=0.9,
         ),
         CallerSpec(
             f"arn:aws:sts::{acct}:assumed-role/data-pipeline-role/nightly-enrichment",
             0.25,
             {haiku3: 5, nova_lite: 4, private: 1},
             rhythm="nightly",
+            input_scale=10.0,
+        ),
+        CallerSpec(
+            f"arn:aws:sts::{acct}:assumed-role/eval-harness-role/regression-run",
+            0.5,
+            {sonnet: 1},
+            rhythm="burst",
+            recent_hours=20,
         ),
     ]
 
@@ -219,6 +236,8 @@ def default_callers(account_id: str, models: Sequence[ModelSpec]) -> list[Caller
 def _hour_weight(rhythm: str, moment: datetime) -> float:
     """Relative traffic in the hour starting at `moment` (UTC): office hours are US daytime, 13-23 UTC."""
     hour, weekend = moment.hour, moment.weekday() >= 5
+    if rhythm == "burst":
+        return 1.0
     if rhythm == "nightly":
         return 12.0 if hour in (2, 3) else 0.0
     if rhythm == "always":
@@ -333,6 +352,8 @@ def generate(
     hour = first_hour
     while hour < now:
         for caller in callers:
+            if caller.recent_hours is not None and hour < now - timedelta(hours=caller.recent_hours):
+                continue
             lam = per_day * caller.share * _hour_weight(caller.rhythm, hour) / mean_weight[caller.rhythm]
             spike = hour == spike_hour and caller.rhythm == "always"
             if spike:
@@ -376,7 +397,7 @@ def _one(
     cache_read = cache_write = 0
     if model.cache_prefix and rng.random() < caller.cache_hit_rate:
         # A cached system prompt: mostly read from the cache, written again when it expired (5-minute TTL).
-        if rng.random() < 0.15:
+        if rng.random() < caller.cache_write_share:
             cache_write = model.cache_prefix
         else:
             cache_read = model.cache_prefix
@@ -384,7 +405,7 @@ def _one(
     pick = rng.randrange(len(PROMPTS))
     return Invocation(
         **common,
-        input_tokens=_tokens(rng, model.input_tokens),
+        input_tokens=_tokens(rng, round(model.input_tokens * caller.input_scale)),
         output_tokens=output,
         cache_read_tokens=cache_read,
         cache_write_tokens=cache_write,

@@ -91,13 +91,7 @@ def _price_cache(args: argparse.Namespace) -> str:
     return str(args.price_cache or os.environ.get(CACHE_ENV, "").strip() or default_cli_path())
 
 
-def build_parser(*, logging_status: Any = None) -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="bedrock-usage", description="Amazon Bedrock usage and cost, from CloudWatch or log files."
-    )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    report = sub.add_parser("report", help="usage and cost report for a time window")
+def _report_arguments(report: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
     report.add_argument(
         "hours", nargs="?", type=_hours, help="window length in hours, ending now (default 24)"
     )
@@ -111,7 +105,7 @@ def build_parser(*, logging_status: Any = None) -> argparse.ArgumentParser:
     report.add_argument(
         "--no-callers", action="store_true", help="skip the Logs Insights query (no per-caller figures)"
     )
-    report.add_argument("--format", choices=("text", "json", "html"), default="text")
+    report.add_argument("--format", choices=formats, default="text")
     report.add_argument("--out", metavar="FILE", help="write the report here instead of stdout")
     report.add_argument(
         "--cost-explorer", action="store_true", help="set billed cost per day beside the estimate"
@@ -130,6 +124,18 @@ def build_parser(*, logging_status: Any = None) -> argparse.ArgumentParser:
     )
     report.add_argument("--trend-days", type=int, default=14, help="days in the daily series (default 14)")
     report.add_argument("--price-cache", **_PRICE_CACHE)
+
+
+def build_parser(*, logging_status: Any = None) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="bedrock-usage", description="Amazon Bedrock usage and cost, from CloudWatch or log files."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    report = sub.add_parser("report", help="usage and cost report for a time window")
+    _report_arguments(report, ("text", "json", "html"))
+    advise = sub.add_parser("advise", help="what is worth doing: savings and risks ranked by dollars")
+    _report_arguments(advise, ("text", "json"))
 
     prices = sub.add_parser("prices", help="how model IDs resolve and what 1M tokens cost in a Region")
     prices.add_argument("model_ids", nargs="+", metavar="MODEL_ID")
@@ -170,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _fail("logging-status is not available in this version (bedrock_usage.logging_status is missing)")
     args = build_parser(logging_status=logging_status).parse_args(args_list)
     try:
-        if args.command == "report":
+        if args.command in ("report", "advise"):
             return _report(args)
         if args.command == "prices":
             return _prices(args)
@@ -272,7 +278,13 @@ def _report(args: argparse.Namespace) -> int:
         _fail(str(exc))
     report = run_report(window, settings, session=session, now=now)
 
-    if args.format == "json":
+    if args.command == "advise":
+        from bedrock_usage.advise.view import advice_json, advice_text
+
+        output = (
+            json.dumps(advice_json(report), indent=2) + "\n" if args.format == "json" else advice_text(report)
+        )
+    elif args.format == "json":
         output = json.dumps(report.to_dict(), indent=2) + "\n"
     elif args.format == "html":
         try:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
+from .advise.view import worth_doing
 from .billing_view import billed_view, callers_view, gap_view, teams_view
 from .model import CallerLine, Counts, DayLine, ModelLine, Report
 from .render import cache_effect, environment, inline_css, percent, usd
@@ -103,6 +104,7 @@ def digest_view(
         },
         "incomplete": [f"{f.source}: {clip(f.message, 160)}" for f in report.failures[:3]]
         + ([f"and {len(report.failures) - 3} more"] if len(report.failures) > 3 else []),
+        "worth": worth_doing(report),
         "trend": trend_rows(report.daily[-TREND_DAYS:]),
         "models": model_rows(report, top_n),
         "models_more": more(report.models, top_n, lambda m: m.cost_usd, lambda m: m.counts),

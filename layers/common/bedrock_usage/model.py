@@ -316,6 +316,41 @@ class DayLine:
         }
 
 
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+@dataclass
+class Finding:
+    """One thing worth doing: what was seen, the action, its dollars a month, the numbers behind it."""
+
+    kind: str  # geo-vs-global, cache-unread, anomaly, quota-headroom, end-of-life, idle-provisioned, batch
+    severity: str  # high | medium | low
+    title: str
+    action: str
+    monthly_usd: Decimal | None  # saving or cost at risk per month; None when not a dollar figure
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def sort_key(self) -> tuple[int, Decimal, int, str]:
+        """Dollars first (largest first, undollared last), then severity."""
+        dollars = self.monthly_usd
+        return (
+            1 if dollars is None else 0,
+            -(dollars or Decimal(0)),
+            SEVERITY_ORDER[self.severity],
+            self.title,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "severity": self.severity,
+            "title": self.title,
+            "action": self.action,
+            "monthly_usd": money(self.monthly_usd),
+            "evidence": self.evidence,
+        }
+
+
 @dataclass
 class Report:
     """Everything the digest, the CLI and the JSON contract show, computed once."""
@@ -343,6 +378,8 @@ class Report:
     # The window's most expensive single request (bedrock_usage.top.PricedRequest.to_dict()), where known.
     top_request: dict[str, Any] | None = None
     billing: Billing | None = None  # Cost Explorer beside the estimate (billing_model.py)
+    findings: list[Finding] = field(default_factory=list)  # sorted by Finding.sort_key
+    findings_not_computed: dict[str, str] = field(default_factory=dict)  # finding kind -> why not
 
     @property
     def cost_change(self) -> float | None:
@@ -385,4 +422,8 @@ class Report:
             "failures": [{"source": f.source, "message": f.message} for f in self.failures],
             "top_request": self.top_request,
             "billing": self.billing.to_dict() if self.billing is not None else None,
+            "findings": [f.to_dict() for f in self.findings],
+            "findings_not_computed": [
+                {"kind": kind, "reason": reason} for kind, reason in self.findings_not_computed.items()
+            ],
         }

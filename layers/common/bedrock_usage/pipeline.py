@@ -16,6 +16,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bedrock_usage.advise import advise
 from bedrock_usage.analyze import build_report
 from bedrock_usage.collect.logfiles import collect_logfiles
 from bedrock_usage.model import Counts, Report, SourceFailure, Usage, Window
@@ -54,6 +55,9 @@ class ReportSettings:
     # Where the AWS Price List catalogue is cached: a file path or s3://bucket/key; None or "off": no
     # Price List (genai-prices only).
     price_cache: str | None = None
+    # Publish the last complete day's estimated cost per model (BedrockUsageMonitor/EstimatedCostUSD) for the
+    # anomaly-detection alarm: the scheduled ReportFunction does; the CLI does not.
+    publish_cost_metric: bool = False
 
     def __post_init__(self) -> None:
         if not self.regions:
@@ -232,6 +236,12 @@ def run_report(
         attach_billing(report, raw_bill)
     if settings.cur_table and settings.cur_workgroup:
         _billed_by_caller(report, settings, client("athena"), as_of, sleep)
+
+    # Findings that call AWS (quotas, lifecycle, provisioned throughput) need the account, not log files.
+    aws = None if settings.logs_source else (lambda service, region: client(service, region))
+    advise(report, current, pricer, client=aws, regions=settings.regions)
+    if settings.publish_cost_metric:
+        _publish_cost(report, current, pricer, client("cloudwatch"), as_of)
     if catalogue is not None:
         catalogue.save()
         report.warnings.extend(w for w in dict.fromkeys(catalogue.warnings) if w not in report.warnings)
@@ -292,6 +302,18 @@ def _billed_by_caller(
             f"{name}: no Bedrock cost with a caller (line_item_iam_principal) on {day}: the export may have "
             "no data yet (the first delivery takes up to 24 h) or was created without caller identity"
         )
+
+
+def _publish_cost(report: Report, usage: Usage, pricer: Pricer, cloudwatch: Any, stamp: datetime) -> None:
+    from bedrock_usage.advise.metrics import last_day_costs, publish_daily_cost
+
+    found = last_day_costs(report, usage, pricer)
+    if found is None:
+        return
+    try:
+        publish_daily_cost(cloudwatch, stamp, found[1])
+    except SOURCE_ERRORS as exc:
+        report.warnings.append(f"the daily cost metric was not published: {type(exc).__name__}: {exc}")
 
 
 # The Price List is optional: few quick attempts, so that an unreachable endpoint costs seconds, not minutes.

@@ -324,6 +324,7 @@ def pipeline_report(
         budget_usd=config.budget_usd,
         price_overrides=config.price_overrides,
         price_cache=config.price_cache,
+        publish_cost_metric=True,
     )
     return run_report(window, settings, session=session, now=now, sleep=sleep)
 
@@ -436,6 +437,10 @@ def summary(report: Report, digest: Digest, delivery: Delivery, *, dry_run: bool
         "invocations": report.totals.invocations,
         "cost_usd": float(report.cost_usd),
         "unpriced_invocations": report.unpriced_invocations,
+        # the "Worth doing" findings (README, Findings): how many, the largest, and the kinds not computed
+        "findings": len(report.findings),
+        "top_finding": report.findings[0].title if report.findings else None,
+        "findings_not_computed": sorted(report.findings_not_computed),
         "dry_run": dry_run,
     }
     if dry_run:
