@@ -54,7 +54,7 @@ RESOLVE_OPTIONS := AlertEmail=ops@example.com SenderEmail=digest@example.com Rep
   AlarmRouting=default=ops@example.com TextDataDelivery=true MaskPiiInLogs=true LogKeyPrefix=bedrock \
   KmsKeyArn=arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000 \
   TakeOverExistingLogging=true ReportCostExplorer=true PriceOverridesParameter=/bedrock-usage/prices \
-  ReportRegions=us-east-1,eu-west-1
+  ReportRegions=us-east-1,eu-west-1 SourceAccounts=o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/
 # source-account.yaml (the StackSet template for each source account): a sink ARN is required; options on.
 SOURCE_SINK := MonitoringSinkArn=arn:aws:oam:us-east-1:111111111111:sink/00000000-0000-0000-0000-000000000000
 SOURCE_OPTIONS := $(SOURCE_SINK) TextDataDelivery=true MaskPiiInLogs=true LogKeyPrefix=bedrock \
