@@ -117,6 +117,11 @@ def build_parser(*, logging_status: Any = None) -> argparse.ArgumentParser:
         "--cost-explorer", action="store_true", help="set billed cost per day beside the estimate"
     )
     report.add_argument(
+        "--linked-accounts",
+        action="store_true",
+        help="monitoring account: also read every linked source account and show usage per account",
+    )
+    report.add_argument(
         "--budget", type=_usd, metavar="USD", help="monthly budget to compare the projection with"
     )
     report.add_argument(
@@ -244,6 +249,7 @@ def _report(args: argparse.Namespace) -> int:
             price_overrides=args.prices,
             trend_days=args.trend_days,
             price_cache=_price_cache(args),
+            linked_accounts=args.linked_accounts,
         )
     except ValueError as exc:
         _fail(str(exc))

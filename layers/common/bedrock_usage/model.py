@@ -237,6 +237,16 @@ class RegionalCost:
         }
 
 
+def account_of_arn(arn: str) -> str | None:
+    """The 12-digit account of an IAM or STS ARN (arn:partition:service::account:...); None otherwise."""
+    parts = arn.split(":")
+    return (
+        parts[4]
+        if len(parts) > 5 and parts[0] == "arn" and parts[4].isdigit() and len(parts[4]) == 12
+        else None
+    )
+
+
 def money(value: Decimal | None) -> float | None:
     """Dollars for JSON: exact to a millionth of a dollar, None stays None (unpriced)."""
     return None if value is None else float(value.quantize(Decimal("0.000001")))
@@ -287,6 +297,7 @@ class CallerLine:
     def to_dict(self) -> dict[str, Any]:
         return {
             "caller": self.caller,
+            "account": account_of_arn(self.caller),
             **self.counts.to_dict(),
             "cost_usd": money(self.cost_usd),
             "unpriced_invocations": self.unpriced_invocations,
@@ -306,6 +317,38 @@ class DayLine:
             "day": self.day.isoformat(),
             **self.counts.to_dict(),
             "cost_usd": money(self.cost_usd),
+            "billed_usd": money(self.billed_usd),
+        }
+
+
+@dataclass
+class AccountLine:
+    """One AWS account's share of the report (monitoring mode: the account and its linked source accounts)."""
+
+    account_id: str
+    name: str | None  # from AWS Organizations when readable
+    counts: Counts
+    cost_usd: Decimal | None  # priced part; None when nothing was priced
+    unpriced_invocations: int = 0
+    previous_cost_usd: Decimal | None = None
+    share: float | None = None  # of the priced cost of all accounts, 0..1
+    regions: list[str] = field(default_factory=list)
+    models: list[dict[str, Any]] = field(default_factory=list)  # model_id, invocations, tokens, cost_usd
+    billed_usd: Decimal | None = None  # Cost Explorer, LINKED_ACCOUNT, completed days of the month
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "account_id": self.account_id,
+            "name": self.name,
+            **self.counts.to_dict(),
+            "errors": self.counts.errors,
+            "total_tokens": self.counts.total_tokens,
+            "cost_usd": money(self.cost_usd),
+            "unpriced_invocations": self.unpriced_invocations,
+            "previous_cost_usd": money(self.previous_cost_usd),
+            "share": self.share,
+            "regions": self.regions,
+            "models": self.models,
             "billed_usd": money(self.billed_usd),
         }
 
@@ -334,6 +377,8 @@ class Report:
     skipped_records: int = 0
     warnings: list[str] = field(default_factory=list)
     failures: list[SourceFailure] = field(default_factory=list)
+    accounts: list[AccountLine] = field(default_factory=list)  # monitoring mode only
+    accounts_notes: list[str] = field(default_factory=list)  # what the per-account view could not show
 
     @property
     def cost_change(self) -> float | None:
@@ -374,4 +419,6 @@ class Report:
             "skipped_records": self.skipped_records,
             "warnings": self.warnings,
             "failures": [{"source": f.source, "message": f.message} for f in self.failures],
+            "accounts": [a.to_dict() for a in self.accounts],
+            "accounts_notes": self.accounts_notes,
         }

@@ -47,6 +47,9 @@ class ReportSettings:
     # Where the AWS Price List catalogue is cached: a file path or s3://bucket/key; None or "off": no
     # Price List (genai-prices only).
     price_cache: str | None = None
+    # Monitoring mode (template SourceAccounts): also read every account linked through CloudWatch
+    # cross-account observability, and show them per account (bedrock_usage/linked.py).
+    linked_accounts: bool = False
 
     def __post_init__(self) -> None:
         if not self.regions:
@@ -168,6 +171,34 @@ def run_report(
                 else None
             )
 
+    linked = linked_previous = None
+    own_account = ""
+    if settings.linked_accounts and not settings.logs_source:
+        from bedrock_usage import linked as lk
+
+        try:
+            own_account = lk.own_account_id(client("sts"))
+        except SOURCE_ERRORS as exc:
+            failures.append(SourceFailure("linked-accounts", f"{type(exc).__name__}: {exc}"))
+        else:
+            linked = lk.collect_linked_regions(
+                client,
+                settings.regions,
+                window,
+                log_group=settings.log_group,
+                own_account=own_account,
+                sleep=sleep,
+                insights_timeout_s=settings.insights_timeout_s,
+                now=generated,
+            )
+            lk.fold_sources(current, linked, own_account)
+            if previous is not None:
+                linked_previous = lk.collect_linked_regions(
+                    client, settings.regions, previous_window, log_group=None, own_account=own_account,
+                    with_logs=False, now=generated,
+                )  # fmt: skip
+                lk.fold_sources(previous, linked_previous, own_account, note=False)
+
     if previous is not None and previous.failures:
         # A partial previous window would make the change meaningless (e.g. +100% when one region failed).
         failures.extend(
@@ -212,6 +243,17 @@ def run_report(
         trend_days=settings.trend_days,
     )
     report.generated_at = generated
+    if linked is not None:
+        lk.add_accounts(
+            report,
+            linked,
+            linked_previous if previous is not None else None,
+            pricer,
+            client=client,
+            own_account=own_account,
+            cost_explorer=settings.cost_explorer,
+            today=generated.date(),
+        )
     if catalogue is not None:
         catalogue.save()
         report.warnings.extend(w for w in dict.fromkeys(catalogue.warnings) if w not in report.warnings)
