@@ -1,0 +1,215 @@
+"""A monitoring-mode report through the real pipeline, its JSON and its digest.
+
+Every client is a real botocore client with a Stubber (moto has no cross-account observability): the session
+below only hands them out. Two source accounts use Bedrock; the monitoring account itself does not.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+from bedrock_usage.collect.accounts import QUERY, log_group_arn
+from bedrock_usage.digest import render_digest
+from bedrock_usage.model import Window
+from bedrock_usage.pipeline import ReportSettings, run_report
+from botocore.stub import ANY, Stubber
+
+OWN, BETA, GAMMA = "111111111111", "222222222222", "333333333333"
+NOVA = "amazon.nova-lite-v1:0"
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+WINDOW = Window(NOW - timedelta(hours=24), NOW)
+LOG_GROUP = "/aws/bedrock/modelinvocations"
+PRICES = {"models": {NOVA: {"input": 1, "output": 4}, HAIKU: {"input": 10, "output": 50}}}
+
+CURRENT = {
+    BETA: {NOVA: {"Invocations": 30, "InputTokenCount": 3000, "OutputTokenCount": 600}},
+    GAMMA: {HAIKU: {"Invocations": 4, "InputTokenCount": 400, "OutputTokenCount": 80}},
+}
+PREVIOUS = {BETA: {NOVA: {"Invocations": 20, "InputTokenCount": 2000, "OutputTokenCount": 400}}}
+
+
+class StubbedSession:
+    """Hands out one stubbed client per service (the pipeline asks for them by service and Region)."""
+
+    def __init__(self, clients: dict[str, Any]) -> None:
+        self.clients = clients
+
+    def client(self, service: str, region_name: str | None = None, config: Any = None) -> Any:
+        return self.clients[service]
+
+
+def _linked_metrics(stub: Stubber, data: dict[str, dict[str, dict[str, float]]]) -> None:
+    metrics, owners = [], []
+    for account, models in data.items():
+        for model, values in models.items():
+            for name in values:
+                metrics.append(
+                    {
+                        "Namespace": "AWS/Bedrock",
+                        "MetricName": name,
+                        "Dimensions": [{"Name": "ModelId", "Value": model}],
+                    }
+                )
+                owners.append(account)
+    stub.add_response(
+        "list_metrics",
+        {"Metrics": metrics, "OwningAccounts": owners},
+        {"Namespace": "AWS/Bedrock", "Dimensions": [{"Name": "ModelId"}], "IncludeLinkedAccounts": True},
+    )
+    for metric in ("Invocations", "InputTokenCount", "OutputTokenCount"):
+        results = [
+            {"Id": "q", "Label": f"{account} {model}", "Values": [values[metric]], "StatusCode": "Complete"}
+            for account, models in data.items()
+            for model, values in models.items()
+        ]
+        stub.add_response(
+            "get_metric_data",
+            {"MetricDataResults": results},
+            {"MetricDataQueries": ANY, "StartTime": ANY, "EndTime": ANY},
+        )
+
+
+def _cells(**cells: str) -> list[dict[str, str]]:
+    return [{"field": k, "value": v} for k, v in cells.items()]
+
+
+@pytest.fixture
+def report_and_clients() -> Iterator[tuple[Any, dict[str, Stubber]]]:
+    clients = {
+        s: boto3.client(s, region_name="us-east-1") for s in ("cloudwatch", "logs", "sts", "organizations")
+    }
+    stubs = {s: Stubber(c) for s, c in clients.items()}
+    cw, logs = stubs["cloudwatch"], stubs["logs"]
+    own_list = {"Namespace": "AWS/Bedrock", "Dimensions": [{"Name": "ModelId"}]}
+    # This account's own reading (current window, then previous): no Bedrock here.
+    cw.add_response("list_metrics", {"Metrics": []}, own_list)
+    logs.add_response(
+        "start_query",
+        {"queryId": "own"},
+        {"logGroupName": LOG_GROUP, "startTime": ANY, "endTime": ANY, "queryString": ANY, "limit": ANY},
+    )
+    logs.add_response("get_query_results", {"status": "Complete", "results": []}, {"queryId": "own"})
+    cw.add_response("list_metrics", {"Metrics": []}, own_list)
+    # The linked accounts.
+    stubs["sts"].add_response(
+        "get_caller_identity", {"Account": OWN, "Arn": f"arn:aws:iam::{OWN}:root", "UserId": "x"}
+    )
+    _linked_metrics(cw, CURRENT)
+    logs.add_response(
+        "start_query",
+        {"queryId": "linked"},
+        {
+            "logGroupIdentifiers": [log_group_arn("us-east-1", a, LOG_GROUP) for a in (BETA, GAMMA)],
+            "startTime": ANY,
+            "endTime": ANY,
+            "queryString": QUERY,
+            "limit": ANY,
+        },
+    )
+    common = {"cache_read_tokens": "0", "cache_write_tokens": "0"}
+    logs.add_response(
+        "get_query_results",
+        {
+            "status": "Complete",
+            "results": [
+                _cells(
+                    account=BETA,
+                    caller=f"arn:aws:iam::{BETA}:role/app",
+                    model=NOVA,
+                    error_code="-",
+                    calls="30",
+                    input_tokens="3000",
+                    output_tokens="600",
+                    **common,
+                ),
+                _cells(
+                    account=GAMMA,
+                    caller=f"arn:aws:iam::{GAMMA}:user/eve",
+                    model=HAIKU,
+                    error_code="-",
+                    calls="4",
+                    input_tokens="400",
+                    output_tokens="80",
+                    **common,
+                ),
+            ],
+        },
+        {"queryId": "linked"},
+    )
+    _linked_metrics(cw, PREVIOUS)
+    stubs["organizations"].add_response(
+        "list_accounts",
+        {
+            "Accounts": [
+                {"Id": BETA, "Name": "payments-prod"},
+                {"Id": GAMMA, "Name": "<script>alert(1)</script>"},
+            ]
+        },
+    )
+    for stub in stubs.values():
+        stub.activate()
+    settings = ReportSettings(
+        regions=("us-east-1",), log_group=LOG_GROUP, price_overrides=json.dumps(PRICES), linked_accounts=True
+    )
+    report = run_report(WINDOW, settings, session=StubbedSession(clients), now=NOW, sleep=lambda _: None)  # type: ignore[arg-type]
+    yield report, stubs
+    for stub in stubs.values():
+        stub.deactivate()
+
+
+def test_every_call_was_made(report_and_clients: Any) -> None:
+    _, stubs = report_and_clients
+    for stub in stubs.values():
+        stub.assert_no_pending_responses()
+
+
+def test_totals_and_callers_cover_the_source_accounts(report_and_clients: Any) -> None:
+    report, _ = report_and_clients
+    assert report.failures == []
+    assert report.totals.invocations == 34
+    assert {c.caller for c in report.callers} == {
+        f"arn:aws:iam::{BETA}:role/app",
+        f"arn:aws:iam::{GAMMA}:user/eve",
+    }
+    data = report.to_dict()
+    assert {c["caller"]: c["account"] for c in data["callers"]} == {
+        f"arn:aws:iam::{BETA}:role/app": BETA,
+        f"arn:aws:iam::{GAMMA}:user/eve": GAMMA,
+    }
+
+
+def test_accounts_json_by_hand(report_and_clients: Any) -> None:
+    report, _ = report_and_clients
+    accounts = report.to_dict()["accounts"]
+    # USD per 1M tokens. BETA: 3000*1 + 600*4 = 5400 -> 0.0054 (previous 2000*1 + 400*4 = 3600 -> 0.0036);
+    # GAMMA: 400*10 + 80*50 = 8000 -> 0.008, new. Total 0.0134.
+    assert [a["account_id"] for a in accounts] == [GAMMA, BETA]
+    gamma, beta = accounts
+    assert gamma["cost_usd"] == 0.008
+    assert gamma["previous_cost_usd"] == 0.0
+    assert beta["cost_usd"] == 0.0054
+    assert beta["previous_cost_usd"] == 0.0036
+    assert beta["share"] == pytest.approx(0.0054 / 0.0134)
+    assert beta["name"] == "payments-prod"
+    assert beta["invocations"] == 30
+    assert beta["total_tokens"] == 3600
+    assert report.cost_usd == Decimal("0.0134")  # the headline is every account's
+
+
+def test_digest_has_an_escaped_accounts_section(report_and_clients: Any) -> None:
+    report, _ = report_and_clients
+    digest = render_digest(report)
+    assert "Accounts" in digest.html
+    assert "payments-" in digest.html  # (a <wbr> may follow the hyphen)
+    assert "&lt;script&gt;" in digest.html
+    assert "<script>alert(1)</script>" not in digest.html  # names are set by people: escaped
+    assert "ACCOUNTS (2 linked)" in digest.text
+    assert "+50.0%" in digest.text  # BETA: 0.0054 vs 0.0036
+    assert "new" in digest.text  # GAMMA had no cost before
