@@ -21,9 +21,10 @@ from bedrock_usage.accounts_view import account_lines, accounts_view
 from bedrock_usage.collect.accounts import (
     QUERY,
     collect_linked,
+    collect_linked_metrics,
     log_group_arn,
-    metric_queries,
     parse_label,
+    plan_queries,
 )
 from bedrock_usage.model import Window
 from bedrock_usage.price import Pricer
@@ -243,13 +244,59 @@ def test_digest_section_only_with_more_than_one_account(linked: Any) -> None:
     assert view["notes"] == ["a note"]
 
 
-def test_over_500_pairs_the_metric_is_read_per_model() -> None:
-    # 600 accounts x 1 model + 600 accounts x another: 1,200 (account, model) pairs of Invocations.
-    discovered = {f"{n:012d}": {NOVA: {"Invocations"}, HAIKU: {"Invocations"}} for n in range(600)}
-    queries = metric_queries(discovered)
-    assert [model for _, _, model in queries] == [NOVA, HAIKU]
-    assert all("GROUP BY AWS.AccountId ORDER BY" in q for _, q, _ in queries)
-    assert f"WHERE ModelId = '{NOVA}'" in queries[0][1]
+def test_past_500_series_a_metric_is_read_as_metricstats_naming_accounts() -> None:
+    # 300 accounts x 2 models: 600 (account, model) series of Invocations, 300 of InputTokenCount.
+    discovered: dict[str, dict[str, set[str]]] = {
+        f"{n:012d}": {NOVA: {"Invocations", "InputTokenCount"}, HAIKU: {"Invocations"}} for n in range(300)
+    }
+    plan = plan_queries(discovered)
+    assert [metric for metric, _ in plan.insights] == ["InputTokenCount"]
+    assert len(plan.per_series) == 600
+    assert {metric for _, _, metric in plan.per_series} == {"Invocations"}
+
+
+def test_metricstat_batches_name_the_account() -> None:
+    cloudwatch = _client("cloudwatch")
+    series = {f"{n:012d}": {NOVA: {"Invocations"}} for n in range(501)}
+    page = {
+        "Metrics": [
+            {
+                "Namespace": "AWS/Bedrock",
+                "MetricName": "Invocations",
+                "Dimensions": [{"Name": "ModelId", "Value": NOVA}],
+            }
+        ]
+        * 501,
+        "OwningAccounts": list(series),
+    }
+    with Stubber(cloudwatch) as stub:
+        stub.add_response("list_metrics", page)
+        # 501 series: two calls of MetricStat queries (500 + 1), each naming its account.
+        for ids in (range(500), range(1)):
+            stub.add_response(
+                "get_metric_data",
+                {
+                    "MetricDataResults": [
+                        {"Id": f"s{i}", "Values": [float(i + 1)], "StatusCode": "Complete"} for i in ids
+                    ]
+                },
+                {"MetricDataQueries": ANY, "StartTime": ANY, "EndTime": ANY},
+            )
+        sent: list[dict[str, Any]] = []
+        cloudwatch.meta.events.register(
+            "before-parameter-build.cloudwatch.GetMetricData", lambda params, **_: sent.append(params)
+        )
+        linked = collect_linked_metrics(cloudwatch, WINDOW, "us-east-1", now=NOW)
+        stub.assert_no_pending_responses()
+    assert linked.calls["GetMetricData"] == 2
+    first = sent[0]["MetricDataQueries"][0]
+    assert first["AccountId"] == "000000000000"
+    assert first["MetricStat"]["Stat"] == "Sum"
+    assert first["MetricStat"]["Period"] == 86_400
+    assert sent[1]["MetricDataQueries"][0]["AccountId"] == "000000000500"
+    assert linked.by_account["000000000000"].by_model[NOVA].invocations == 1
+    assert linked.by_account["000000000499"].by_model[NOVA].invocations == 500
+    assert linked.by_account["000000000500"].by_model[NOVA].invocations == 1  # first of the second call
 
 
 @pytest.mark.parametrize(

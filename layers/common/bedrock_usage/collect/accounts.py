@@ -9,8 +9,9 @@ Region (REFERENCE.md §14.3). Three reads, each growing slowly with the number o
   `SELECT SUM(m) FROM SCHEMA("AWS/Bedrock", ModelId) GROUP BY AWS.AccountId, ModelId` (CloudWatch "Metrics
   Insights query components": GROUP BY AWS.AccountId in a monitoring account). A GetMetricData call may hold
   only one Metrics Insights query, and a query returns at most 500 series ("Metrics Insights quotas"), so when
-  the (account, model) pairs of a metric exceed 500, the metric is read per model instead
-  (`WHERE ModelId = '…' GROUP BY AWS.AccountId`): the call count then depends on models, not accounts.
+  the (account, model) series of a metric exceed 500, that metric is read as plain MetricStat queries that
+  name their account (`MetricDataQuery.AccountId`, botocore cloudwatch model), 500 to a call: calls then grow
+  with series / 500, never one per account.
   Each returned series is one MetricDataResult (all with the query's Id) whose Label holds the grouped
   values; the label is read by its 12-digit account ID, whatever the order.
 - Callers per account: Logs Insights over the source accounts' invocation log groups by ARN
@@ -33,7 +34,14 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bedrock_usage.collect import insights as li
-from bedrock_usage.collect.cloudwatch import DIMENSION, NAMESPACE, SUM_METRICS, MetricsError, _call
+from bedrock_usage.collect.cloudwatch import (
+    DIMENSION,
+    MAX_QUERIES_PER_CALL,
+    NAMESPACE,
+    SUM_METRICS,
+    MetricsError,
+    _call,
+)
 from bedrock_usage.model import SourceFailure, Usage, Window
 
 logger = logging.getLogger(__name__)
@@ -43,7 +51,6 @@ MAX_SERIES = 500  # Metrics Insights: "A single query can return no more than 50
 MAX_LOG_GROUPS = 50  # StartQuery.logGroupIdentifiers: "You can include up to 50 log groups"
 MI_HORIZON = timedelta(days=14)  # Metrics Insights: "Query up to two weeks of data"
 _ACCOUNT = re.compile(r"^\d{12}$")
-_SAFE_MODEL = re.compile(r"^[A-Za-z0-9._:/@+-]+$")  # model IDs and ARNs: no quote can end the literal
 UNKNOWN = li.UNKNOWN
 
 # The per-caller query of collect/insights.py, with the account of each record kept as a group key.
@@ -104,43 +111,58 @@ def discover_linked(cloudwatch: Any, calls: dict[str, int] | None = None) -> dic
         kwargs["NextToken"] = token
 
 
-def metric_queries(discovered: dict[str, dict[str, set[str]]]) -> list[tuple[str, str, str | None]]:
-    """(metric, Metrics Insights query, model or None): as few queries as the 500-series limit allows."""
-    pairs: dict[str, dict[str, set[str]]] = defaultdict(
-        lambda: defaultdict(set)
-    )  # metric -> model -> accounts
-    for account, models in discovered.items():
-        for model_id, names in models.items():
+@dataclass(frozen=True)
+class MetricPlan:
+    """How one report reads the per-account sums: Metrics Insights where it fits, else batched MetricStats."""
+
+    insights: list[tuple[str, str]]  # (metric, Metrics Insights query): one GetMetricData call each
+    per_series: list[tuple[str, str, str]]  # (account, model, metric): MetricStat with AccountId, 500 a call
+
+
+def plan_queries(discovered: dict[str, dict[str, set[str]]]) -> MetricPlan:
+    """One grouped Metrics Insights query per metric while its (account, model) series fit in 500; past that,
+    that metric's series are read as MetricStat queries naming their AccountId, packed 500 to a call."""
+    pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)  # metric -> [(account, model)]
+    for account, models in sorted(discovered.items()):
+        for model_id, names in sorted(models.items()):
             for name in names:
                 if name in SUM_METRICS:
-                    pairs[name][model_id].add(account)
-    out: list[tuple[str, str, str | None]] = []
+                    pairs[name].append((account, model_id))
+    insights: list[tuple[str, str]] = []
+    per_series: list[tuple[str, str, str]] = []
     source = f'SCHEMA("{NAMESPACE}", {DIMENSION})'
     for metric in (m for m in SUM_METRICS if m in pairs):
-        by_model = pairs[metric]
-        if sum(len(a) for a in by_model.values()) <= MAX_SERIES:
-            out.append(
-                (
-                    metric,
-                    # Metric names come from SUM_METRICS, not from input: nothing to inject.
-                    f"SELECT SUM({metric}) FROM {source} GROUP BY AWS.AccountId, {DIMENSION} "  # noqa: S608
-                    f"ORDER BY SUM() DESC LIMIT {MAX_SERIES}",
-                    None,
+        if len(pairs[metric]) <= MAX_SERIES:
+            # Metric names come from SUM_METRICS, not from input: nothing to inject.
+            query = f"SELECT SUM({metric}) FROM {source} GROUP BY AWS.AccountId, {DIMENSION} "  # noqa: S608
+            insights.append((metric, query + f"ORDER BY SUM() DESC LIMIT {MAX_SERIES}"))
+        else:
+            per_series.extend((account, model_id, metric) for account, model_id in pairs[metric])
+    return MetricPlan(insights, per_series)
+
+
+def _results(
+    cloudwatch: Any, queries: list[dict[str, Any]], times: dict[str, datetime], linked: LinkedUsage
+) -> list[dict[str, Any]]:
+    """Every MetricDataResult of one GetMetricData request, NextToken followed; failed series raise."""
+    out: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"MetricDataQueries": queries, **times}
+    while True:
+        page = _call(cloudwatch.get_metric_data, **kwargs)
+        linked.calls["GetMetricData"] += 1
+        for result in page.get("MetricDataResults", []):
+            status = result.get("StatusCode")
+            if status in ("Forbidden", "InternalError"):
+                raise MetricsError(
+                    f"CloudWatch returned {status} for a per-account query ({result.get('Id')})"
                 )
-            )
-            continue
-        for model_id in sorted(by_model):
-            if not _SAFE_MODEL.match(model_id):  # never seen: ModelIds are IDs and ARNs
-                raise MetricsError(f"unexpected ModelId {model_id!r}: not put in a Metrics Insights query")
-            out.append(
-                (
-                    metric,
-                    f"SELECT SUM({metric}) FROM {source} WHERE {DIMENSION} = '{model_id}' "  # noqa: S608
-                    f"GROUP BY AWS.AccountId ORDER BY SUM() DESC LIMIT {MAX_SERIES}",
-                    model_id,
-                )
-            )
-    return out
+            if status == "PartialData":
+                linked.warnings.append("CloudWatch returned partial per-account data; figures may be low")
+            out.append(result)
+        token = page.get("NextToken")
+        if not token:
+            return out
+        kwargs["NextToken"] = token
 
 
 def parse_label(label: str, model_id: str | None) -> tuple[str, str] | None:
@@ -170,35 +192,38 @@ def collect_linked_metrics(
     period = max(60, -(-int((window.end - start).total_seconds()) // 60) * 60)
     end = start + timedelta(seconds=period)
     sums: dict[tuple[str, str, str], float] = defaultdict(float)  # (account, model, metric)
-    for metric, expression, model_id in metric_queries(discovered):
-        kwargs: dict[str, Any] = {
-            "MetricDataQueries": [
-                {"Id": "q", "Expression": expression, "Period": period, "ReturnData": True}
-            ],
-            "StartTime": start,
-            "EndTime": end,
-        }
-        while True:
-            page = _call(cloudwatch.get_metric_data, **kwargs)
-            linked.calls["GetMetricData"] += 1
-            for result in page.get("MetricDataResults", []):
-                if result.get("StatusCode") in ("Forbidden", "InternalError"):
-                    raise MetricsError(f"CloudWatch returned {result['StatusCode']} for {expression}")
-                if result.get("StatusCode") == "PartialData":
-                    linked.warnings.append(
-                        f"CloudWatch returned partial data for {metric}; figures may be low"
-                    )
-                key = parse_label(result.get("Label", ""), model_id)
-                if key is None:
-                    linked.warnings.append(
-                        f"a {metric} series labelled {result.get('Label')!r} names no account"
-                    )
-                    continue
-                sums[(*key, metric)] += sum(result.get("Values", []))
-            token = page.get("NextToken")
-            if not token:
-                break
-            kwargs["NextToken"] = token
+    plan = plan_queries(discovered)
+    times = {"StartTime": start, "EndTime": end}
+    for metric, expression in plan.insights:
+        query = {"Id": "q", "Expression": expression, "Period": period, "ReturnData": True}
+        for result in _results(cloudwatch, [query], times, linked):
+            key = parse_label(result.get("Label", ""), None)
+            if key is None:
+                linked.warnings.append(f"a {metric} series labelled {result.get('Label')!r} names no account")
+                continue
+            sums[(*key, metric)] += sum(result.get("Values", []))
+    for i in range(0, len(plan.per_series), MAX_QUERIES_PER_CALL):
+        batch = plan.per_series[i : i + MAX_QUERIES_PER_CALL]
+        queries = [
+            {
+                "Id": f"s{n}",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": NAMESPACE,
+                        "MetricName": metric,
+                        "Dimensions": [{"Name": DIMENSION, "Value": model_id}],
+                    },
+                    "Period": period,
+                    "Stat": "Sum",
+                },
+                "AccountId": account,  # "in a monitoring account, which account to retrieve this metric from"
+                "ReturnData": True,
+            }
+            for n, (account, model_id, metric) in enumerate(batch)
+        ]
+        for result in _results(cloudwatch, queries, times, linked):
+            account, model_id, metric = batch[int(result["Id"][1:])]
+            sums[(account, model_id, metric)] += sum(result.get("Values", []))
     by_field: dict[tuple[str, str, str], dict[str, float]] = defaultdict(dict)
     for (account, model_id, metric), value in sums.items():
         by_field[(account, model_id, SUM_METRICS[metric])][metric] = value
