@@ -56,12 +56,15 @@ def test_empty_is_todays_single_account_stack(main_cfn: dict[str, Any]) -> None:
     assert "ReportFunctionLinkedAccounts" not in with_default["Resources"]
     assert "SinkArn" not in with_default["Outputs"]
     on = resolve_template(main_cfn, {"SourceAccounts": ORG})
-    # Only the new resources differ (and the report's SOURCE_ACCOUNTS variable carries the value).
+    # Only the new resources differ, and the functions' SOURCE_ACCOUNTS variable, which carries the value.
     added = set(on["Resources"]) - set(with_default["Resources"])
     assert added == {"MonitoringSink", "ReportFunctionLinkedAccounts"}
     for name, resource in with_default["Resources"].items():
-        if name != "ReportFunction":
-            assert on["Resources"][name] == resource, name
+        if name in ("ReportFunction", "AlarmRouterFunction"):
+            variables = on["Resources"][name]["Properties"]["Environment"]["Variables"]
+            assert variables.pop("SOURCE_ACCOUNTS") == ORG
+            assert resource["Properties"]["Environment"]["Variables"].pop("SOURCE_ACCOUNTS") == ""
+        assert on["Resources"][name] == resource, name
 
 
 @pytest.mark.parametrize(

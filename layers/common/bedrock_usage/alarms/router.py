@@ -46,6 +46,7 @@ class RouterConfig:
     region: str
     dashboard: str | None = None
     log_group: str | None = None
+    by_account: bool = False  # monitoring mode (SOURCE_ACCOUNTS set): name the account beside each model
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RouterConfig:
@@ -60,6 +61,7 @@ class RouterConfig:
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             dashboard=env.get("DASHBOARD_NAME", "").strip() or None,
             log_group=env.get("LOG_GROUP_NAME", "").strip() or None,
+            by_account=bool(env.get("SOURCE_ACCOUNTS", "").strip()),
         )
 
 
@@ -113,7 +115,9 @@ def kind_of(notification: Notification) -> str:
     return "budget" if isinstance(notification, BudgetNotification) else "forwarded"
 
 
-def enrich(cloudwatch: Any, alarm: AlarmNotification, *, now: datetime, logger: Any) -> Extras:
+def enrich(
+    cloudwatch: Any, alarm: AlarmNotification, *, now: datetime, logger: Any, by_account: bool = False
+) -> Extras:
     """Models, graph and start time from CloudWatch; each failure is logged and named, never fatal."""
     missing: list[str] = []
     models = graph = started = child = None
@@ -128,7 +132,7 @@ def enrich(cloudwatch: Any, alarm: AlarmNotification, *, now: datetime, logger: 
     measured = child or alarm  # a composite alarm is shown through its triggering child
     if alarm.new_state == "ALARM" and measured.trigger.kind != "composite":
         try:
-            models = top_models(cloudwatch, measured, now=now)
+            models = top_models(cloudwatch, measured, now=now, by_account=by_account)
         except _AWS_ERRORS as error:
             logger.warning("per-model query failed", extra={"alarm": alarm.name, "error": str(error)})
             missing.append("the per-model breakdown (CloudWatch query failed)")
@@ -201,7 +205,7 @@ def route_record(
         )
         return Outcome(kind_of(notification), "logged", envelope.message_id, envelope.subject, note=why)
     extras = (
-        enrich(cloudwatch, notification, now=now, logger=logger)
+        enrich(cloudwatch, notification, now=now, logger=logger, by_account=config.by_account)
         if isinstance(notification, AlarmNotification)
         else Extras()
     )
