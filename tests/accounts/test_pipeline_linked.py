@@ -33,6 +33,12 @@ CURRENT = {
     GAMMA: {HAIKU: {"Invocations": 4, "InputTokenCount": 400, "OutputTokenCount": 80}},
 }
 PREVIOUS = {BETA: {NOVA: {"Invocations": 20, "InputTokenCount": 2000, "OutputTokenCount": 400}}}
+# The same usage per UTC day (Period 86400 from midnight): the window 06:00 to 06:00 spans two days.
+DAY1, DAY2 = datetime(2026, 11, 29, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC)
+DAILY = {
+    BETA: {NOVA: {"Invocations": [18, 12], "InputTokenCount": [1800, 1200], "OutputTokenCount": [360, 240]}},
+    GAMMA: {HAIKU: {"Invocations": [4], "InputTokenCount": [400], "OutputTokenCount": [80]}},
+}
 
 
 class StubbedSession:
@@ -45,7 +51,9 @@ class StubbedSession:
         return self.clients[service]
 
 
-def _linked_metrics(stub: Stubber, data: dict[str, dict[str, dict[str, float]]]) -> None:
+def _linked_metrics(
+    stub: Stubber, data: dict[str, dict[str, dict[str, float]]], daily: dict[str, Any] | None = None
+) -> None:
     metrics, owners = [], []
     for account, models in data.items():
         for model, values in models.items():
@@ -74,6 +82,23 @@ def _linked_metrics(stub: Stubber, data: dict[str, dict[str, dict[str, float]]])
             {"MetricDataResults": results},
             {"MetricDataQueries": ANY, "StartTime": ANY, "EndTime": ANY},
         )
+    for metric in ("Invocations", "InputTokenCount", "OutputTokenCount") if daily else ():
+        results = [
+            {
+                "Id": "q",
+                "Label": f"{account} {model}",
+                "Timestamps": [DAY1, DAY2][: len(values[metric])],
+                "Values": values[metric],
+                "StatusCode": "Complete",
+            }
+            for account, models in (daily or {}).items()
+            for model, values in models.items()
+        ]
+        stub.add_response(
+            "get_metric_data",
+            {"MetricDataResults": results},
+            {"MetricDataQueries": ANY, "StartTime": DAY1 - timedelta(days=12), "EndTime": NOW},
+        )
 
 
 def _cells(**cells: str) -> list[dict[str, str]]:
@@ -101,7 +126,7 @@ def report_and_clients() -> Iterator[tuple[Any, dict[str, Stubber]]]:
     stubs["sts"].add_response(
         "get_caller_identity", {"Account": OWN, "Arn": f"arn:aws:iam::{OWN}:root", "UserId": "x"}
     )
-    _linked_metrics(cw, CURRENT)
+    _linked_metrics(cw, CURRENT, DAILY)
     logs.add_response(
         "start_query",
         {"queryId": "linked"},
@@ -213,3 +238,14 @@ def test_digest_has_an_escaped_accounts_section(report_and_clients: Any) -> None
     assert "ACCOUNTS (2 linked)" in digest.text
     assert "+50.0%" in digest.text  # BETA: 0.0054 vs 0.0036
     assert "new" in digest.text  # GAMMA had no cost before
+
+
+def test_daily_trend_and_month_cover_the_source_accounts(report_and_clients: Any) -> None:
+    report, _ = report_and_clients
+    days = {d.day.isoformat(): d for d in report.daily}
+    assert days["2026-11-29"].counts.invocations == 22
+    assert days["2026-11-30"].counts.invocations == 12
+    # 29 Nov by hand: BETA 1800*1 + 360*4 = 3240, GAMMA 400*10 + 80*50 = 8000 -> $0.01124
+    assert days["2026-11-29"].cost_usd == Decimal("0.01124")
+    # Metrics Insights keeps two weeks: the month's first days lack the source accounts, and it says so.
+    assert any("starts 2026-11-17" in w for w in report.warnings)

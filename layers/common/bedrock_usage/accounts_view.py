@@ -101,6 +101,9 @@ def merge_sources_into(usage: Usage, linked: LinkedUsage, own_account: str) -> N
                 usage.regional(model_id, region).add(counts)
         for key, counts in account_usage.by_caller.items():
             usage.caller(*key).add(counts)
+        for day, models in account_usage.daily.items():
+            for model_id, counts in models.items():
+                usage.day(day, model_id).add(counts)
         for code, n in account_usage.errors_by_code.items():
             usage.errors_by_code[code] = usage.errors_by_code.get(code, 0) + n
 

@@ -1,9 +1,9 @@
 """Monitoring mode, end to end: read every linked account in each Region, then add the per-account view.
 
 `pipeline.run_report` calls `collect_linked_regions` after its own per-Region reads (which cover this account)
-and `add_accounts` after the report is built. Source accounts' usage is added to the report's totals, models
-and callers; their latency and daily series are not (metrics per account are read as window sums only), and
-the report says so.
+and `add_accounts` after the report is built. Source accounts' usage is added to the report's totals, models,
+callers and daily series (Metrics Insights keeps two weeks: older days hold this account only, and the report
+says so); their latency is not, and the report says that too.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from bedrock_usage.model import Report, SourceFailure, Usage, Window
 from bedrock_usage.price import Pricer
 
 PARTIAL_NOTE = (
-    "source accounts are in the totals, models and callers; "
-    "the daily trend and latency cover this account only"
+    "source accounts are in the totals, models, callers and daily trend; latency covers this account only"
 )
 
 
@@ -43,8 +42,10 @@ def collect_linked_regions(
     sleep: Callable[[float], None] = time.sleep,
     insights_timeout_s: float = 120,
     now: datetime | None = None,
+    daily_from: datetime | None = None,
 ) -> LinkedUsage:
-    """Every linked account's usage in `window`, over `regions`; failures are recorded, never raised."""
+    """Every linked account's usage in `window` (and per day from `daily_from`), over `regions`; failures are
+    recorded, never raised."""
     total = LinkedUsage(window=window)
     for region in regions:
         total.merge(
@@ -58,6 +59,7 @@ def collect_linked_regions(
                 sleep=sleep,
                 insights_timeout_s=insights_timeout_s / len(regions),
                 now=now,
+                daily_from=daily_from,
             )
         )
     return total

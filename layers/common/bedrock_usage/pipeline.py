@@ -190,6 +190,7 @@ def run_report(
                 sleep=sleep,
                 insights_timeout_s=settings.insights_timeout_s,
                 now=generated,
+                daily_from=daily_from,
             )
             lk.fold_sources(current, linked, own_account)
             if previous is not None:

@@ -177,22 +177,16 @@ def parse_label(label: str, model_id: str | None) -> tuple[str, str] | None:
     return (account, model) if model else None
 
 
-def collect_linked_metrics(
-    cloudwatch: Any, window: Window, region: str, *, now: datetime | None = None
-) -> LinkedUsage:
-    """Per account and model sums over `window` in this Region. Raises MetricsError or ClientError."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
-    linked = LinkedUsage(window=window)
-    if now - window.start > MI_HORIZON:
-        raise MetricsError(
-            "Metrics Insights reads only the last two weeks: no per-account figures for this window"
-        )
-    discovered = discover_linked(cloudwatch, linked.calls)
-    start = window.start.replace(second=0, microsecond=0)
-    period = max(60, -(-int((window.end - start).total_seconds()) // 60) * 60)
-    end = start + timedelta(seconds=period)
-    sums: dict[tuple[str, str, str], float] = defaultdict(float)  # (account, model, metric)
-    plan = plan_queries(discovered)
+def _read(
+    cloudwatch: Any,
+    plan: MetricPlan,
+    start: datetime,
+    end: datetime,
+    period: int,
+    linked: LinkedUsage,
+) -> dict[tuple[str, str, str], list[tuple[datetime, float]]]:
+    """(account, model, metric) -> [(bucket start, sum)] over [start, end) in `period` buckets."""
+    points: dict[tuple[str, str, str], list[tuple[datetime, float]]] = defaultdict(list)
     times = {"StartTime": start, "EndTime": end}
     for metric, expression in plan.insights:
         query = {"Id": "q", "Expression": expression, "Period": period, "ReturnData": True}
@@ -201,7 +195,7 @@ def collect_linked_metrics(
             if key is None:
                 linked.warnings.append(f"a {metric} series labelled {result.get('Label')!r} names no account")
                 continue
-            sums[(*key, metric)] += sum(result.get("Values", []))
+            points[(*key, metric)] += _pairs(result, start)
     for i in range(0, len(plan.per_series), MAX_QUERIES_PER_CALL):
         batch = plan.per_series[i : i + MAX_QUERIES_PER_CALL]
         queries = [
@@ -222,17 +216,72 @@ def collect_linked_metrics(
             for n, (account, model_id, metric) in enumerate(batch)
         ]
         for result in _results(cloudwatch, queries, times, linked):
-            account, model_id, metric = batch[int(result["Id"][1:])]
-            sums[(account, model_id, metric)] += sum(result.get("Values", []))
-    by_field: dict[tuple[str, str, str], dict[str, float]] = defaultdict(dict)
-    for (account, model_id, metric), value in sums.items():
-        by_field[(account, model_id, SUM_METRICS[metric])][metric] = value
-    for (account, model_id, name), by_metric in by_field.items():
-        # Two spellings of a cache metric measure the same tokens: the larger wins (collect/cloudwatch.py).
-        value = round(max(by_metric.values()))
+            points[batch[int(result["Id"][1:])]] += _pairs(result, start)
+    return points
+
+
+def _pairs(result: dict[str, Any], start: datetime) -> list[tuple[datetime, float]]:
+    values = result.get("Values", [])
+    stamps = result.get("Timestamps") or [start] * len(values)
+    return list(zip(stamps, values, strict=False))
+
+
+def _fields(sums: dict[tuple[Any, ...], float]) -> dict[tuple[Any, ...], int]:
+    """Keys ending in a metric name -> the same keys ending in its Counts field. Of two spellings of a cache
+    metric the larger wins: they measure the same tokens (collect/cloudwatch.py)."""
+    by_field: dict[tuple[Any, ...], dict[str, float]] = defaultdict(dict)
+    for (*key, metric), value in sums.items():
+        by_field[(*key, SUM_METRICS[metric])][metric] = value
+    return {key: round(max(by_metric.values())) for key, by_metric in by_field.items()}
+
+
+def collect_linked_metrics(
+    cloudwatch: Any,
+    window: Window,
+    region: str,
+    *,
+    now: datetime | None = None,
+    daily_from: datetime | None = None,
+) -> LinkedUsage:
+    """Per account and model sums over `window` in this Region, and per UTC day from `daily_from` (clipped to
+    the two weeks Metrics Insights keeps) to the window end. Raises MetricsError or ClientError."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    linked = LinkedUsage(window=window)
+    if now - window.start > MI_HORIZON:
+        raise MetricsError(
+            "Metrics Insights reads only the last two weeks: no per-account figures for this window"
+        )
+    discovered = discover_linked(cloudwatch, linked.calls)
+    plan = plan_queries(discovered)
+    start = window.start.replace(second=0, microsecond=0)
+    period = max(60, -(-int((window.end - start).total_seconds()) // 60) * 60)
+    window_sums = {
+        key: sum(v for _, v in pts)
+        for key, pts in _read(
+            cloudwatch, plan, start, start + timedelta(seconds=period), period, linked
+        ).items()
+    }
+    for (account, model_id, name), value in _fields(window_sums).items():
         usage = linked.account(account)
         setattr(usage.model(model_id), name, value)
         setattr(usage.regional(model_id, region), name, value)
+    if daily_from is not None:
+        oldest = (now - MI_HORIZON).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        first = max(daily_from.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0), oldest)
+        if first > daily_from:
+            linked.warnings.append(
+                f"the daily series of linked accounts starts {first.date().isoformat()}: Metrics Insights "
+                "keeps two weeks, so earlier days (and the month to date) hold this account only"
+            )
+        end = window.end.replace(second=0, microsecond=0)
+        if end > first:
+            by_day: dict[tuple[Any, ...], float] = defaultdict(float)
+            daily = _read(cloudwatch, plan, first, end, 86_400, linked)
+            for (account, model_id, metric), pts in daily.items():
+                for stamp, amount in pts:
+                    by_day[(account, stamp.astimezone(UTC).date(), model_id, metric)] += amount
+            for (account, day, model_id, name), value in _fields(by_day).items():
+                setattr(linked.account(account).day(day, model_id), name, value)
     for account in discovered:
         linked.account(account)  # an account whose metrics were idle in the window still counts as linked
     return linked
@@ -301,11 +350,12 @@ def collect_linked(
     sleep: Callable[[float], None] = time.sleep,
     insights_timeout_s: float = 120,
     now: datetime | None = None,
+    daily_from: datetime | None = None,
 ) -> LinkedUsage:
     """Metrics for every linked account and (with a log group) callers of the source accounts; never raises
     for a data source: a failure is recorded and the rest still reports."""
     try:
-        linked = collect_linked_metrics(cloudwatch, window, region, now=now)
+        linked = collect_linked_metrics(cloudwatch, window, region, now=now, daily_from=daily_from)
     except (ClientError, BotoCoreError, MetricsError) as err:
         linked = LinkedUsage(window=window)
         linked.failures.append(SourceFailure(f"linked-accounts metrics ({region})", str(err)))
