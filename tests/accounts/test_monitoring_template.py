@@ -58,7 +58,7 @@ def test_empty_is_todays_single_account_stack(main_cfn: dict[str, Any]) -> None:
     on = resolve_template(main_cfn, {"SourceAccounts": ORG})
     # Only the new resources differ, and the functions' SOURCE_ACCOUNTS variable, which carries the value.
     added = set(on["Resources"]) - set(with_default["Resources"])
-    assert added == {"MonitoringSink", "ReportFunctionLinkedAccounts"}
+    assert added == {"MonitoringSink", "ReportFunctionLinkedAccounts", "AccountsDashboard"}
     for name, resource in with_default["Resources"].items():
         if name in ("ReportFunction", "AlarmRouterFunction"):
             variables = on["Resources"][name]["Properties"]["Environment"]["Variables"]
@@ -99,3 +99,18 @@ def test_report_may_query_linked_log_groups_of_any_account(main_cfn: dict[str, A
             {"Region": {"Ref": "AWS::Region"}},
         ]
     }
+
+
+def test_accounts_dashboard_splits_by_account_only_in_monitoring_mode(main_cfn: dict[str, Any]) -> None:
+    import json
+
+    assert "AccountsDashboard" not in resolve_template(main_cfn)["Resources"]
+    resources = resolve_template(main_cfn, {"SourceAccounts": ORG})["Resources"]
+    body = resources["AccountsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    text = body.replace("${AWS::Region}", "us-east-1")
+    widgets = json.loads(text)["widgets"]  # the body is valid JSON once CloudFormation fills in the Region
+    queries = [w["properties"]["metrics"][0][0]["expression"] for w in widgets if w["type"] == "metric"]
+    assert len(queries) == 4
+    for query in queries:
+        assert query.startswith("SELECT SUM(")
+        assert 'FROM SCHEMA("AWS/Bedrock", ModelId) GROUP BY AWS.AccountId' in query
