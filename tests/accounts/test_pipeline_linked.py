@@ -249,3 +249,5 @@ def test_daily_trend_and_month_cover_the_source_accounts(report_and_clients: Any
     assert days["2026-11-29"].cost_usd == Decimal("0.01124")
     # Metrics Insights keeps two weeks: the month's first days lack the source accounts, and it says so.
     assert any("starts 2026-11-17" in w for w in report.warnings)
+    # This account has no Bedrock metrics of its own; the report must not say "no metrics" for all of them.
+    assert not any(w.startswith("no AWS/Bedrock metrics") for w in report.warnings)

@@ -18,9 +18,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from bedrock_usage.accounts_view import account_lines, merge_sources_into
 from bedrock_usage.collect.accounts import LinkedUsage, account_names, collect_linked
 from bedrock_usage.collect.billed_accounts import NEEDS_MANAGEMENT, billed_by_account, is_management_account
+from bedrock_usage.collect.cloudwatch import DIMENSION, NAMESPACE
 from bedrock_usage.model import Report, SourceFailure, Usage, Window
 from bedrock_usage.price import Pricer
 
+NO_OWN_METRICS = (
+    f"no {NAMESPACE} metrics with a {DIMENSION} dimension in this region"  # collect/cloudwatch.py
+)
 PARTIAL_NOTE = (
     "source accounts are in the totals, models, callers and daily trend; latency covers this account only"
 )
@@ -72,6 +76,10 @@ def fold_sources(usage: Usage, linked: LinkedUsage, own_account: str, *, note: b
     usage.warnings.extend(linked.warnings)
     if note and any(a != own_account for a in linked.by_account):
         usage.warnings.append(PARTIAL_NOTE)
+    if any(u.by_model for a, u in linked.by_account.items() if a != own_account):
+        # This account's own reading says it found no Bedrock metrics; with the source accounts' usage in the
+        # report, that sentence would read as "no usage at all".
+        usage.warnings[:] = [w for w in usage.warnings if w != NO_OWN_METRICS]
 
 
 def add_accounts(
