@@ -62,9 +62,14 @@ RESOLVE_OPTIONS := AlertEmail=ops@example.com SenderEmail=digest@example.com Rep
   AlarmRouting=default=ops@example.com TextDataDelivery=true MaskPiiInLogs=true LogKeyPrefix=bedrock \
   KmsKeyArn=arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000 \
   TakeOverExistingLogging=true ReportCostExplorer=true PriceOverridesParameter=/bedrock-usage/prices \
-  ReportRegions=us-east-1,eu-west-1 CurExport=true CostAllocationTagKeys=team,cost-center
+  ReportRegions=us-east-1,eu-west-1 CurExport=true CostAllocationTagKeys=team,cost-center \
+  SourceAccounts=o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/
+# source-account.yaml (the StackSet template for each source account): a sink ARN is required; options on.
+SOURCE_SINK := MonitoringSinkArn=arn:aws:oam:us-east-1:111111111111:sink/00000000-0000-0000-0000-000000000000
+SOURCE_OPTIONS := $(SOURCE_SINK) TextDataDelivery=true MaskPiiInLogs=true LogKeyPrefix=bedrock \
+  KmsKeyArn=arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000 TakeOverExistingLogging=true
 
-template-check: venv ## cfn-lint (SAM and transformed), sam validate --lint, checkov (also on resolved templates)
+template-check: venv ## cfn-lint (SAM and transformed), sam validate --lint, checkov; template.yaml and source-account.yaml
 	@mkdir -p build
 	env $(OFFLINE_ENV) $(BIN)/python scripts/transform_template.py template.yaml build/transformed.json
 	env $(OFFLINE_ENV) $(BIN)/cfn-lint --ignore-checks I4010 -- template.yaml build/transformed.json
@@ -75,6 +80,14 @@ template-check: venv ## cfn-lint (SAM and transformed), sam validate --lint, che
 	$(BIN)/python scripts/resolve_template.py build/transformed.json build/resolved-options.json $(RESOLVE_OPTIONS)
 	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework cloudformation \
 	  -f build/transformed.json -f build/resolved.json -f build/resolved-options.json
+	@# The same checks on the source-account template.
+	env $(OFFLINE_ENV) $(BIN)/python scripts/transform_template.py source-account.yaml build/source-transformed.json
+	env $(OFFLINE_ENV) $(BIN)/cfn-lint --ignore-checks I4010 -- source-account.yaml build/source-transformed.json
+	env $(OFFLINE_ENV) $(BIN)/sam validate --lint --template-file source-account.yaml
+	$(BIN)/python scripts/resolve_template.py build/source-transformed.json build/source-resolved.json $(SOURCE_SINK)
+	$(BIN)/python scripts/resolve_template.py build/source-transformed.json build/source-resolved-options.json $(SOURCE_OPTIONS)
+	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework cloudformation \
+	  -f build/source-transformed.json -f build/source-resolved.json -f build/source-resolved-options.json
 
 unit: $(BIN)/.installed ## pytest only (add ARGS=... for pytest options)
 	env $(OFFLINE_ENV) $(BIN)/pytest $(ARGS)

@@ -70,6 +70,10 @@ class Resolver:
             return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         if isinstance(node, str | int | float | bool):
             return str(node).lower() if isinstance(node, bool) else str(node)
+        if isinstance(node, dict) and set(node) & {"Fn::Select", "Fn::Join"}:
+            value = self.resolve(node)  # e.g. the first item of a split parameter (SourceAccounts)
+            if isinstance(value, str):
+                return value
         raise ResolveError(f"cannot compare {node!r} without deploying")
 
     def truth(self, node: Any) -> bool:
@@ -118,6 +122,8 @@ class Resolver:
                 return self.values[value]
             if key == "Fn::Sub":
                 return self.sub(value)
+            if key in ("Fn::Split", "Fn::Join", "Fn::Select"):
+                return _string_function(key, self.resolve(value))
         resolved = {key: self.resolve(value) for key, value in node.items()}
         return {key: value for key, value in resolved.items() if value != NO_VALUE}
 
@@ -131,6 +137,18 @@ class Resolver:
                 if not self.truth(assertion["Assert"]):
                     broken.append(assertion.get("AssertDescription", "a rule failed"))
         return broken
+
+
+def _string_function(key: str, args: Any) -> Any:
+    """Fn::Split, Fn::Join, Fn::Select on plain values; anything else is left for CloudFormation."""
+    plain = isinstance(args, list) and not any(isinstance(a, dict) for a in args)
+    if key == "Fn::Split" and plain and isinstance(args[1], str):
+        return args[1].split(args[0])
+    if key == "Fn::Join" and plain and isinstance(args[1], list) and all(isinstance(a, str) for a in args[1]):
+        return str(args[0]).join(args[1])
+    if key == "Fn::Select" and plain and isinstance(args[1], list):
+        return args[1][int(args[0])]
+    return {key: args}
 
 
 def resolve_template(template: dict[str, Any], overrides: dict[str, str] | None = None) -> dict[str, Any]:

@@ -117,6 +117,11 @@ def _report_arguments(report: argparse.ArgumentParser, formats: tuple[str, ...])
         help="with --cost-explorer: principal tag key to split billed cost by (repeatable; e.g. team)",
     )
     report.add_argument(
+        "--linked-accounts",
+        action="store_true",
+        help="monitoring account: also read every linked source account and show usage per account",
+    )
+    report.add_argument(
         "--budget", type=_usd, metavar="USD", help="monthly budget to compare the projection with"
     )
     report.add_argument(
@@ -273,6 +278,7 @@ def _report(args: argparse.Namespace) -> int:
             price_overrides=args.prices,
             trend_days=args.trend_days,
             price_cache=_price_cache(args),
+            linked_accounts=args.linked_accounts,
         )
     except ValueError as exc:
         _fail(str(exc))

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
+from .accounts_view import accounts_view
 from .advise.view import worth_doing
 from .billing_view import billed_view, callers_view, gap_view, teams_view
 from .model import CallerLine, Counts, DayLine, ModelLine, Report
@@ -110,6 +111,7 @@ def digest_view(
         "models_more": more(report.models, top_n, lambda m: m.cost_usd, lambda m: m.counts),
         "callers": caller_rows(report.callers[:top_n], report.cost_usd),
         "callers_more": more(report.callers, top_n, lambda c: c.cost_usd, lambda c: c.counts),
+        "accounts": accounts_view(report.accounts, report.accounts_notes, top_n),
         "cache": cache_view(report, priced_models, top_n),
         "health": health_rows(report.models[:top_n]),
         "top_request": clip(digest_line(report.top_request), 300) or None,

@@ -240,6 +240,16 @@ class RegionalCost:
         }
 
 
+def account_of_arn(arn: str) -> str | None:
+    """The 12-digit account of an IAM or STS ARN (arn:partition:service::account:...); None otherwise."""
+    parts = arn.split(":")
+    return (
+        parts[4]
+        if len(parts) > 5 and parts[0] == "arn" and parts[4].isdigit() and len(parts[4]) == 12
+        else None
+    )
+
+
 def money(value: Decimal | None) -> float | None:
     """Dollars for JSON: exact to a millionth of a dollar, None stays None (unpriced)."""
     return None if value is None else float(value.quantize(Decimal("0.000001")))
@@ -290,6 +300,7 @@ class CallerLine:
     def to_dict(self) -> dict[str, Any]:
         return {
             "caller": self.caller,
+            "account": account_of_arn(self.caller),
             **self.counts.to_dict(),
             "cost_usd": money(self.cost_usd),
             "unpriced_invocations": self.unpriced_invocations,
@@ -352,6 +363,38 @@ class Finding:
 
 
 @dataclass
+class AccountLine:
+    """One AWS account's share of the report (monitoring mode: the account and its linked source accounts)."""
+
+    account_id: str
+    name: str | None  # from AWS Organizations when readable
+    counts: Counts
+    cost_usd: Decimal | None  # priced part; None when nothing was priced
+    unpriced_invocations: int = 0
+    previous_cost_usd: Decimal | None = None
+    share: float | None = None  # of the priced cost of all accounts, 0..1
+    regions: list[str] = field(default_factory=list)
+    models: list[dict[str, Any]] = field(default_factory=list)  # model_id, invocations, tokens, cost_usd
+    billed_usd: Decimal | None = None  # Cost Explorer, LINKED_ACCOUNT, completed days of the month
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "account_id": self.account_id,
+            "name": self.name,
+            **self.counts.to_dict(),
+            "errors": self.counts.errors,
+            "total_tokens": self.counts.total_tokens,
+            "cost_usd": money(self.cost_usd),
+            "unpriced_invocations": self.unpriced_invocations,
+            "previous_cost_usd": money(self.previous_cost_usd),
+            "share": self.share,
+            "regions": self.regions,
+            "models": self.models,
+            "billed_usd": money(self.billed_usd),
+        }
+
+
+@dataclass
 class Report:
     """Everything the digest, the CLI and the JSON contract show, computed once."""
 
@@ -380,6 +423,8 @@ class Report:
     billing: Billing | None = None  # Cost Explorer beside the estimate (billing_model.py)
     findings: list[Finding] = field(default_factory=list)  # sorted by Finding.sort_key
     findings_not_computed: dict[str, str] = field(default_factory=dict)  # finding kind -> why not
+    accounts: list[AccountLine] = field(default_factory=list)  # monitoring mode only
+    accounts_notes: list[str] = field(default_factory=list)  # what the per-account view could not show
 
     @property
     def cost_change(self) -> float | None:
@@ -426,4 +471,6 @@ class Report:
             "findings_not_computed": [
                 {"kind": kind, "reason": reason} for kind, reason in self.findings_not_computed.items()
             ],
+            "accounts": [a.to_dict() for a in self.accounts],
+            "accounts_notes": self.accounts_notes,
         }

@@ -58,6 +58,9 @@ class ReportSettings:
     # Publish the last complete day's estimated cost per model (BedrockUsageMonitor/EstimatedCostUSD) for the
     # anomaly-detection alarm: the scheduled ReportFunction does; the CLI does not.
     publish_cost_metric: bool = False
+    # Monitoring mode (template SourceAccounts): also read every account linked through CloudWatch
+    # cross-account observability, and show them per account (bedrock_usage/linked.py).
+    linked_accounts: bool = False
 
     def __post_init__(self) -> None:
         if not self.regions:
@@ -179,6 +182,37 @@ def run_report(
                 else None
             )
 
+    linked = linked_previous = None
+    own_account = ""
+    if settings.linked_accounts and not settings.logs_source:
+        from bedrock_usage import linked as lk
+
+        try:
+            own_account = lk.own_account_id(client("sts"))
+        except SOURCE_ERRORS as exc:
+            failures.append(SourceFailure("linked-accounts", f"{type(exc).__name__}: {exc}"))
+        else:
+            linked = lk.collect_linked_regions(
+                client,
+                settings.regions,
+                window,
+                log_group=settings.log_group,
+                own_account=own_account,
+                sleep=sleep,
+                # Half the Insights budget again: with this account's own query the function keeps a
+                # margin under its 300 s timeout.
+                insights_timeout_s=settings.insights_timeout_s / 2,
+                now=generated,
+                daily_from=daily_from,
+            )
+            lk.fold_sources(current, linked, own_account)
+            if previous is not None:
+                linked_previous = lk.collect_linked_regions(
+                    client, settings.regions, previous_window, log_group=None, own_account=own_account,
+                    with_logs=False, now=generated,
+                )  # fmt: skip
+                lk.fold_sources(previous, linked_previous, own_account, note=False)
+
     if previous is not None and previous.failures:
         # A partial previous window would make the change meaningless (e.g. +100% when one region failed).
         failures.extend(
@@ -228,6 +262,18 @@ def run_report(
         trend_days=settings.trend_days,
     )
     report.generated_at = generated
+    if linked is not None:
+        lk.add_accounts(
+            report,
+            linked,
+            linked_previous if previous is not None else None,
+            pricer,
+            client=client,
+            own_account=own_account,
+            cost_explorer=settings.cost_explorer,
+            today=generated.date(),
+        )
+
     report.top_request = _dearest(settings, window, pricer, client, sleep, report)
 
     if raw_bill is not None:

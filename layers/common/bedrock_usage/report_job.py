@@ -183,6 +183,7 @@ class ReportConfig:
     # AWS Price List cache: PRICE_CACHE (file path, s3://bucket/key or "off"); by default a file in the
     # function's /tmp, so a warm container fetches the Price List at most once a day.
     price_cache: str | None = None
+    linked_accounts: bool = False  # SOURCE_ACCOUNTS set: monitoring mode (template SourceAccounts)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ReportConfig:
@@ -267,6 +268,7 @@ class ReportConfig:
             top_n=top_n,
             price_cache=get("PRICE_CACHE")
             or str(Path(tempfile.gettempdir()) / "bedrock-usage" / "prices.json"),
+            linked_accounts=bool(get("SOURCE_ACCOUNTS")),
         )
 
 
@@ -325,6 +327,7 @@ def pipeline_report(
         price_overrides=config.price_overrides,
         price_cache=config.price_cache,
         publish_cost_metric=True,
+        linked_accounts=config.linked_accounts,
     )
     return run_report(window, settings, session=session, now=now, sleep=sleep)
 

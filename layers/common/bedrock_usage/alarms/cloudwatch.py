@@ -32,10 +32,14 @@ class ModelValue:
 
     model_id: str
     value: float
+    account: str | None = None  # monitoring mode: the linked account whose series this is
 
 
-def top_models_query(alarm: AlarmNotification, limit: int = 5) -> str | None:
-    """The Metrics Insights query ranking models by the alarm's metric; None when it does not apply."""
+def top_models_query(alarm: AlarmNotification, limit: int = 5, *, by_account: bool = False) -> str | None:
+    """The Metrics Insights query ranking models by the alarm's metric; None when it does not apply.
+
+    `by_account` (monitoring mode) ranks (account, model) series: GROUP BY AWS.AccountId in a monitoring
+    account splits by source account (CloudWatch "Metrics Insights query components")."""
     trigger = alarm.trigger
     metric = trigger.metric_name
     if trigger.namespace != BEDROCK_NAMESPACE or not metric or not _IDENTIFIER.fullmatch(metric):
@@ -43,17 +47,19 @@ def top_models_query(alarm: AlarmNotification, limit: int = 5) -> str | None:
     function = _INSIGHTS_FUNCTION.get(trigger.statistic or "Sum", "SUM")
     # SCHEMA(..., ModelId) matches only per-model series, never an account-wide aggregate (REFERENCE §13.2).
     # Not SQL: a CloudWatch Metrics Insights query; the metric name was checked against _IDENTIFIER above.
+    group = "AWS.AccountId, ModelId" if by_account else "ModelId"
     return (
         f'SELECT {function}({metric}) FROM SCHEMA("{BEDROCK_NAMESPACE}", ModelId) '  # noqa: S608
-        f"GROUP BY ModelId ORDER BY {function}() DESC LIMIT {int(limit)}"
+        f"GROUP BY {group} ORDER BY {function}() DESC LIMIT {int(limit)}"
     )
 
 
 def top_models(
-    cloudwatch: Any, alarm: AlarmNotification, *, now: datetime, limit: int = 5
+    cloudwatch: Any, alarm: AlarmNotification, *, now: datetime, limit: int = 5, by_account: bool = False
 ) -> tuple[ModelValue, ...] | None:
-    """Which models drove the alarm: one GetMetricData with a Metrics Insights query over the last hour."""
-    query = top_models_query(alarm, limit)
+    """Which models (and, `by_account`, which accounts) drove the alarm: one GetMetricData with a Metrics
+    Insights query over the last hour."""
+    query = top_models_query(alarm, limit, by_account=by_account)
     if query is None:
         return None
     end = now.astimezone(UTC).replace(second=0, microsecond=0)
@@ -73,9 +79,22 @@ def top_models(
         if not response.get("NextToken"):
             break
         request["NextToken"] = response["NextToken"]
-    ranked = [ModelValue(model, _combine(statistic, points)) for model, points in values.items() if points]
+    ranked = []
+    for label, points in values.items():
+        if points:
+            model_id, account = _model_and_account(label, by_account)
+            ranked.append(ModelValue(model_id, _combine(statistic, points), account))
     ranked.sort(key=lambda item: item.value, reverse=True)
     return tuple(ranked[:limit])
+
+
+def _model_and_account(label: str, by_account: bool) -> tuple[str, str | None]:
+    """A grouped series' label holds its group values; with the account, it is the 12-digit word."""
+    words = label.split()
+    account = next((w for w in words if by_account and len(w) == 12 and w.isdigit()), None)
+    if account is None:
+        return label, None
+    return " ".join(w for w in words if w != account) or label, account
 
 
 def _combine(statistic: str, points: list[float]) -> float:

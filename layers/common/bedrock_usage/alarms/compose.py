@@ -278,6 +278,7 @@ def alarm_view(alarm: AlarmNotification, extras: Extras, now: datetime) -> dict[
     model_rows = [
         {
             "model_id": m.model_id,
+            "account": m.account,
             "value": number(m.value),
             "share": (m.value / total) if additive and total > 0 else None,
             "bar": max(1, round(100 * m.value / (models[0].value or 1))) if models[0].value > 0 else 1,

@@ -103,7 +103,13 @@ class _Progress:
 
 
 def _fetch(
-    cloudwatch: Any, alarm: AlarmNotification, progress: _Progress, *, now: datetime, logger: Any
+    cloudwatch: Any,
+    alarm: AlarmNotification,
+    progress: _Progress,
+    *,
+    now: datetime,
+    logger: Any,
+    by_account: bool = False,
 ) -> None:
     """The CloudWatch calls, in order. Any failure (even an unexpected one) only names what is missing."""
 
@@ -148,7 +154,7 @@ def _fetch(
                 models = attempt(
                     MODELS,
                     "models",
-                    lambda: top_models(cloudwatch, measured, now=now),
+                    lambda: top_models(cloudwatch, measured, now=now, by_account=by_account),
                     "CloudWatch query failed",
                 )
             attempt(
@@ -188,8 +194,11 @@ def enrich(
     logger: Any,
     budget_seconds: float,
     skip_reason: str | None = None,
+    by_account: bool = False,
 ) -> tuple[Extras, bool]:
     """Fetch the extras for `alarm` within `budget_seconds`; returns (extras, timed_out).
+
+    `by_account` (monitoring mode) ranks (account, model) series, so the email names each model's account.
 
     With `skip_reason` (or no budget) nothing is fetched and the email says why the extras are missing.
     """
@@ -200,7 +209,10 @@ def enrich(
         return Extras(missing=(f"the CloudWatch details (skipped: {why})",)), False
     progress = _Progress()
     worker = threading.Thread(
-        target=_fetch, args=(cloudwatch, alarm, progress), kwargs={"now": now, "logger": logger}, daemon=True
+        target=_fetch,
+        args=(cloudwatch, alarm, progress),
+        kwargs={"now": now, "logger": logger, "by_account": by_account},
+        daemon=True,
     )
     worker.start()
     # A daemon thread: if CloudWatch never answers, the email goes without waiting for it to give up.

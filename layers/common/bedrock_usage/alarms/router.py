@@ -62,6 +62,7 @@ class RouterConfig:
     alert_email: str | None = None  # gets whatever no routing rule (and no `default`) claims
     # the alert topic, when AlertEmail's (filtered) subscription there can take what SES refused
     fallback_topic: str | None = None
+    by_account: bool = False  # monitoring mode (SOURCE_ACCOUNTS set): name the account beside each model
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RouterConfig:
@@ -82,6 +83,7 @@ class RouterConfig:
             log_group=env.get("LOG_GROUP_NAME", "").strip() or None,
             alert_email=alert_email,
             fallback_topic=env.get("FALLBACK_TOPIC_ARN", "").strip() or None,
+            by_account=bool(env.get("SOURCE_ACCOUNTS", "").strip()),
         )
 
     def recipients_for(self, notification: Notification | None) -> tuple[str, ...]:
@@ -282,6 +284,7 @@ def route_record(
             skip_reason="CloudWatch did not answer for an earlier notification"
             if batch.cloudwatch_stalled
             else None,
+            by_account=config.by_account,
         )
         batch.cloudwatch_stalled = batch.cloudwatch_stalled or timed_out
     email = compose(notification, links=links, extras=extras, now=now)
