@@ -48,6 +48,13 @@ class StubbedSession:
         self.clients = clients
 
     def client(self, service: str, region_name: str | None = None, config: Any = None) -> Any:
+        if service not in self.clients:
+            # A service this test is not about (the findings' Bedrock and Service Quotas reads, tested in
+            # tests/advise): a Stubber with nothing queued refuses every call with a BotoCoreError, so the
+            # report names that finding as not computed, as it would for a denied call.
+            stub = Stubber(boto3.client(service, region_name=region_name or "us-east-1"))
+            stub.activate()
+            self.clients[service] = stub.client
         return self.clients[service]
 
 
