@@ -391,3 +391,13 @@ def test_health_row_shows_p90_and_the_inlined_warning_style() -> None:
     health = html[html.index("Latency and errors") :]
     assert "p90 4,100 ms" in health  # Sonnet's p90
     assert '<b style="color:#b91c1c">\u26a0</b>' in health  # style attribute compacted, not mangled
+
+
+def test_a_report_without_any_latency_says_why_instead_of_a_column_of_dashes() -> None:
+    report = make_report()
+    assert view(report)["latency_missing"] is None  # the fixture's models carry latency
+    for line in report.models:
+        line.latency = None
+    from_logs = replace(report, source="log-files")
+    assert "TextDataDelivery=true" in view(from_logs)["latency_missing"]
+    assert "InvocationLatency" in view(replace(report, source="cloudwatch"))["latency_missing"]

@@ -114,6 +114,7 @@ def digest_view(
         "accounts": accounts_view(report.accounts, report.accounts_notes, top_n),
         "cache": cache_view(report, priced_models, top_n),
         "health": health_rows(report.models[:top_n]),
+        "latency_missing": latency_missing(report),
         "top_request": clip(digest_line(report.top_request), 300) or None,
         "health_more": max(0, len(report.models) - top_n),
         "errors_by_code": [
@@ -277,6 +278,18 @@ def cache_view(report: Report, priced: list[ModelLine], top_n: int) -> dict[str,
         "more": max(0, len(rows) - top_n),
         "used": bool(totals.cache_read_tokens or totals.cache_write_tokens),
     }
+
+
+def latency_missing(report: Report) -> str | None:
+    """Why no model shows a latency, when none does: say so rather than leave a column of dashes."""
+    if not report.models or any(m.latency and m.latency.average_ms is not None for m in report.models):
+        return None
+    if report.source == "log-files":
+        return (
+            "No latency: these log records carry none. Bedrock logs it in the response body, which is logged "
+            "only with TextDataDelivery=true; the CloudWatch metrics (the report's usual source) have it."
+        )
+    return "No latency: CloudWatch returned no InvocationLatency for these models in this window."
 
 
 def health_rows(models: list[ModelLine]) -> list[dict[str, Any]]:
