@@ -281,3 +281,17 @@ def test_an_object_expired_between_listing_and_reading_is_a_warning() -> None:
     usage = collect_logfiles("s3://bedrock-logs-test", DAY, s3=s3)
     assert usage.by_model[CLAUDE].invocations == 1
     assert any("disappeared" in w for w in usage.warnings)
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_a_token_count_that_is_not_finite_skips_that_record_only(tmp_path: Path, value: str) -> None:
+    """stdlib json reads NaN and Infinity; int() of them raised and failed the whole log-file source."""
+    good = json.dumps(record("2026-11-27T14:00:00Z"))
+    odd = json.dumps(record("2026-11-27T14:00:01Z")).replace(
+        '"inputTokenCount": ', f'"inputTokenCount": {value}, "was": ', 1
+    )
+    (tmp_path / "m.json.gz").write_bytes(gzip.compress("\n".join([good, odd, good]).encode()))
+    usage = collect_logfiles(str(tmp_path), DAY)
+    assert usage.by_model[CLAUDE].invocations == 2
+    assert usage.skipped_records == 1
+    assert any("inputTokenCount is not a token count" in w for w in usage.warnings)

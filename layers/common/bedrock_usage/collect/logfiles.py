@@ -279,7 +279,13 @@ def _tokens(part: dict[str, Any], name: str) -> int:
     value = part.get(name, 0)
     if value is None:
         return 0
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or value != int(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)  # NaN/Infinity (stdlib json reads them): int() would raise
+        or value < 0
+        or value != int(value)
+    ):
         raise _Malformed(f"{name} is not a token count: {value!r}"[:120])
     return int(value)
 
