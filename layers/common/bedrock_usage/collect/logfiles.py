@@ -177,12 +177,12 @@ class _Aggregator:
         except _Malformed as exc:
             self.skip(_where(where, lineno), str(exc))
 
-    def record(self, record: Any, where: str, lineno: int | None = None) -> None:
+    def record(self, record: Any, where: str) -> None:
         """Count one parsed record, or note why it is skipped."""
         try:
             self._add(record)
         except _Malformed as exc:
-            self.skip(_where(where, lineno), str(exc))
+            self.skip(where, str(exc))
 
     def _when_of(self, stamp: str) -> tuple[datetime, date, bool, bool]:
         """(moment in UTC, its day, within the span read, within the window) of a timestamp."""
@@ -340,17 +340,13 @@ def _tokens(part: dict[str, Any], name: str) -> int:
     return int(value)
 
 
-def _latency_ms(out: dict[str, Any]) -> tuple[float | None, float | None]:
+def _body_latency_ms(body: Any) -> tuple[float | None, float | None]:
     """(latency, time to first byte) in ms from the response body, each None where it says nothing.
 
     Converse bodies carry `metrics.latencyMs`; ConverseStream's last chunk carries `metadata.metrics`;
     InvokeModelWithResponseStream's last chunk carries `amazon-bedrock-invocationMetrics` with
     `invocationLatency` and `firstByteLatency` (the only record kind that gives time to first byte).
     """
-    return _body_latency_ms(out.get("outputBodyJson"))
-
-
-def _body_latency_ms(body: Any) -> tuple[float | None, float | None]:
     if isinstance(body, dict):
         metrics = body.get("metrics")
         if isinstance(metrics, dict):
