@@ -143,7 +143,6 @@ class _Aggregator:
         self.tiers: dict[TierKey, list[int]] = {}
         self.first_byte: dict[str, list[float]] = {}  # model_id -> [sum ms, count]
         self.samples: list[str] = []
-        self.records = 0
         # Bound once (orjson may be switched off after import, as the benchmark does).
         self._parse: Callable[[bytes | str | memoryview], Any] = (
             orjson.loads if orjson is not None else _json_loads
@@ -239,7 +238,6 @@ class _Aggregator:
                 vec[6] = 1
             else:
                 vec[5] = 1
-        self.records += 1
         identity = get("identity")
         caller = identity.get("arn") if type(identity) is dict else None
         caller = caller if type(caller) is str and caller else "unknown"
@@ -261,7 +259,13 @@ class _Aggregator:
             return  # only for the daily series
         if code:
             self.usage.errors_by_code[code] = self.usage.errors_by_code.get(code, 0) + 1
-        latency, first_byte = _body_latency_ms(out_body)
+        latency: float | None
+        first_byte: float | None
+        metrics = out_body.get("metrics") if type(out_body) is dict else None
+        if type(metrics) is dict and type(ms := metrics.get("latencyMs")) is int and ms >= 0:
+            latency, first_byte = float(ms), None  # a Converse body, the common case
+        else:
+            latency, first_byte = _body_latency_ms(out_body)
         if latency is not None:
             hist = self.latency.get(model_id)
             if hist is None:
