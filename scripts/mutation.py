@@ -59,7 +59,7 @@ def prepare(modules: list[str], tests: list[str]) -> None:
         f"only_mutate =\n{only}\n"
         f"pytest_add_cli_args_test_selection =\n{selected}\n"
         "pytest_add_cli_args =\n    -p\n    no:cacheprovider\n"
-        "also_copy =\n    scripts\n    events\n    template.yaml\n"
+        "also_copy =\n    scripts\n    events\n    functions\n    template.yaml\n"
         "use_git_change_detection = false\n"
     )
 
