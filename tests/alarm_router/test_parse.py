@@ -9,8 +9,11 @@ import pytest
 from bedrock_usage.alarms.location import arn_location
 from bedrock_usage.alarms.notification import (
     AlarmNotification,
+    AlarmQuery,
     BudgetNotification,
+    Envelope,
     ForwardedNotification,
+    MetricRef,
     parse_message,
     parse_record,
 )
@@ -308,3 +311,153 @@ def test_any_field_of_any_shape_never_breaks_parsing_or_the_email(name: str) -> 
                 email = compose(notification, links=links, now=now)
                 assert email.subject, (path, odd)
                 assert email.text.strip(), (path, odd)
+
+
+def test_the_sns_envelope_is_kept_for_the_email_and_the_log() -> None:
+    """The message ID is what the run log and the result name; topic and time show in a forwarded email."""
+    alarm = parse_record(record_of("sns-alarm-single.json"))
+    assert alarm.envelope == Envelope(
+        message_id="a3c9e4f1-6d2b-5a87-b1c0-9e8d7f6a5b43",
+        topic_arn="arn:aws:sns:us-east-1:123456789012:bedrock-usage-alerts",
+        subject='ALARM: "Bedrock-HighLatency-ClaudeSonnet" in US East (N. Virginia)',
+        timestamp="2026-11-28T18:15:12.810Z",
+    )
+
+
+def test_an_envelope_without_fields_reads_as_empty_text_not_none() -> None:
+    record = {"Sns": {"Message": "hello"}}
+    assert parse_record(record).envelope == Envelope("", "", "", "")
+
+
+def test_record_without_sns_part_says_so_and_shows_all_of_it() -> None:
+    record = {"EventSource": "aws:sqs", "body": "hello"}
+    forwarded = parse_record(record)
+    assert isinstance(forwarded, ForwardedNotification)
+    assert forwarded.note == "The Lambda record has no SNS part; the whole record is shown."
+    assert json.loads(forwarded.text) == record
+
+
+def test_a_message_that_is_not_text_is_shown_with_its_envelope() -> None:
+    record = record_of("sns-alarm-single.json")
+    record["Sns"]["Message"] = {"AlarmName": "x", "n": 1}
+    forwarded = parse_record(record)
+    assert isinstance(forwarded, ForwardedNotification)
+    assert forwarded.note == "The SNS message is not text."
+    assert json.loads(forwarded.text) == {"AlarmName": "x", "n": 1}
+    assert forwarded.envelope.message_id == "a3c9e4f1-6d2b-5a87-b1c0-9e8d7f6a5b43"
+
+
+def test_every_query_of_a_math_alarm_is_read_whole() -> None:
+    """Periods, statistics and ReturnData decide what the graph draws and which line is the alarm's."""
+    alarm = parse_record(record_of("sns-alarm-math.json"))
+    assert isinstance(alarm, AlarmNotification)
+
+    def errors(kind: str) -> MetricRef:
+        return MetricRef("AWS/Bedrock", f"Invocation{kind}Errors", (), "Sum", 300)
+
+    assert alarm.trigger.queries == (
+        AlarmQuery(id="e1", expression="m1 + m2", label="Client + server errors", return_data=True),
+        AlarmQuery(id="m1", metric=errors("Client"), return_data=False, period=300),
+        AlarmQuery(id="m2", metric=errors("Server"), return_data=False, period=300),
+    )
+
+
+def test_anomaly_and_insights_queries_keep_dimensions_labels_and_periods() -> None:
+    anomaly = parse_record(record_of("sns-alarm-anomaly.json"))
+    assert isinstance(anomaly, AlarmNotification)
+    opus = (("ModelId", "global.anthropic.claude-opus-4-6-v1"),)
+    assert anomaly.trigger.queries == (
+        AlarmQuery(id="m1", metric=MetricRef("AWS/Bedrock", "Invocations", opus, "Sum", 3600), period=3600),
+        AlarmQuery(id="ad1", expression="ANOMALY_DETECTION_BAND(m1, 2)", label="Invocations (expected)"),
+    )
+    insights = parse_record(record_of("sns-alarm-insights.json"))
+    assert isinstance(insights, AlarmNotification)
+    assert insights.trigger.queries == (
+        AlarmQuery(
+            id="q1",
+            expression='SELECT SUM(InputTokenCount) FROM SCHEMA("AWS/Bedrock", ModelId)',
+            label="Input tokens, all models",
+            period=3600,
+        ),
+    )
+
+
+def test_a_metric_query_takes_the_outer_period_when_its_metric_stat_has_none() -> None:
+    data = message_of("sns-alarm-math.json")
+    del data["Trigger"]["Metrics"][1]["MetricStat"]["Period"]
+    data["Trigger"]["Metrics"][1]["Period"] = 60
+    data["Trigger"]["Metrics"].append({"Expression": "m1", "ReturnData": False})  # no Id: not a query
+    alarm = parse_message(json.dumps(data))
+    assert isinstance(alarm, AlarmNotification)
+    assert [(q.id, q.period, q.metric.period if q.metric else None) for q in alarm.trigger.queries] == [
+        ("e1", None, None),
+        ("m1", 60, 60),
+        ("m2", 300, 300),
+    ]
+
+
+def test_composite_children_keep_their_arn_for_links_and_a_bare_name_has_none() -> None:
+    """A child's console link is built from its ARN (partition and region); a bare name has no ARN."""
+    gov = "arn:aws-us-gov:cloudwatch:us-gov-west-1:123456789012:alarm:Bedrock-ServerErrors"
+    data = message_of("sns-alarm-composite.json")
+    data["TriggeringChildren"] = [gov, "Bedrock-Throttles", {"Arn": gov, "State": "ALARM"}]
+    alarm = parse_message(json.dumps(data))
+    assert isinstance(alarm, AlarmNotification)
+    assert [(c.name, c.arn, c.state) for c in alarm.trigger.children] == [
+        ("Bedrock-ServerErrors", gov, None),
+        ("Bedrock-Throttles", None, None),
+        ("Bedrock-ServerErrors", gov, None),  # a State that is not an object is ignored
+    ]
+    assert alarm.trigger.comparison == ""
+
+
+def test_an_alarm_name_containing_the_arn_marker_is_kept_whole() -> None:
+    """Alarm names may hold colons: only the first ':alarm:' of the ARN separates the name."""
+    arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:team:alarm:cost"
+    data = message_of("sns-alarm-composite.json")
+    data["TriggeringChildren"] = [arn]
+    alarm = parse_message(json.dumps(data))
+    assert isinstance(alarm, AlarmNotification)
+    assert [c.name for c in alarm.trigger.children] == ["team:alarm:cost"]
+
+
+def test_dimension_without_value_reads_as_empty_and_percentiles_keep_their_spelling() -> None:
+    data = message_of("sns-alarm-single.json")
+    data["Trigger"]["Dimensions"] = [{"name": "ModelId"}]
+    data["Trigger"]["Statistic"] = None
+    data["Trigger"]["ExtendedStatistic"] = "p99"
+    alarm = parse_message(json.dumps(data))
+    assert isinstance(alarm, AlarmNotification)
+    assert alarm.trigger.metric is not None
+    assert alarm.trigger.metric.dimensions == (("ModelId", ""),)
+    assert alarm.trigger.metric.stat == "p99"
+
+
+def test_a_repeated_budget_line_keeps_its_first_value() -> None:
+    """The fields table lists what AWS Budgets wrote first; a quoted line further down does not replace it."""
+    message = record_of("sns-budget.json")["Sns"]["Message"] + "\nAlert Type: FORECASTED\n"
+    budget = parse_message(message)
+    assert isinstance(budget, BudgetNotification)
+    assert budget.fields["Alert Type"] == "ACTUAL"
+
+
+def test_an_anomaly_reason_without_thresholds_has_no_band() -> None:
+    data = message_of("sns-alarm-anomaly.json")
+    data["NewStateReason"] = "Thresholds Crossed: 1 datapoint [900.0 (28/11/26 18:00:00)] was not in the band"
+    alarm = parse_message(json.dumps(data))
+    assert isinstance(alarm, AlarmNotification)
+    assert alarm.band is None
+
+
+def test_a_boolean_threshold_is_not_a_number() -> None:
+    data = message_of("sns-alarm-single.json")
+    data["Trigger"]["Threshold"] = True
+    alarm = parse_message(json.dumps(data))
+    assert isinstance(alarm, AlarmNotification)
+    assert alarm.trigger.threshold is None
+
+
+def test_a_forwarded_record_is_shown_indented_as_json() -> None:
+    forwarded = parse_record({"body": ["hello"]})
+    assert isinstance(forwarded, ForwardedNotification)
+    assert forwarded.text == '{\n  "body": [\n    "hello"\n  ]\n}'
