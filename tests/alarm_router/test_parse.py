@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from bedrock_usage.alarms.location import arn_location
@@ -461,3 +461,148 @@ def test_a_forwarded_record_is_shown_indented_as_json() -> None:
     forwarded = parse_record({"body": ["hello"]})
     assert isinstance(forwarded, ForwardedNotification)
     assert forwarded.text == '{\n  "body": [\n    "hello"\n  ]\n}'
+
+
+def test_a_single_metric_alarm_is_read_field_by_field() -> None:
+    """What the email shows (account, ARN link, reason, evaluation) comes from these fields as CloudWatch sent
+    them in events/sns-alarm-single.json."""
+    record = record_of("sns-alarm-single.json")
+    alarm = parse_record(record)
+    assert isinstance(alarm, AlarmNotification)
+    assert alarm.description is None  # null in the message
+    assert alarm.account_id == "123456789012"
+    assert alarm.arn == "arn:aws:cloudwatch:us-east-1:123456789012:alarm:Bedrock-HighLatency-ClaudeSonnet"
+    assert alarm.reason.startswith("Threshold Crossed: 2 out of the last 3 datapoints [14210.5")
+    assert alarm.envelope.message_id == record["Sns"]["MessageId"]
+    trigger = alarm.trigger
+    assert (trigger.comparison, trigger.period, trigger.evaluation_periods, trigger.datapoints_to_alarm) == (
+        "GreaterThanThreshold",
+        300,
+        3,
+        2,
+    )
+    assert trigger.metric == MetricRef(
+        "AWS/Bedrock",
+        "InvocationLatency",
+        (("ModelId", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),),
+        "Average",
+        300,
+    )
+    assert alarm.band is None  # not an anomaly alarm, though the reason quotes a threshold
+
+
+def test_an_alarm_with_a_description_and_no_reason() -> None:
+    data = message_of("sns-alarm-single.json")
+    data["AlarmDescription"] = "  p99 over 10 s  "
+    del data["NewStateReason"]
+    del data["OldStateValue"]
+    data["Trigger"]["ComparisonOperator"] = None
+    alarm = parse_message(json.dumps(data))
+    assert isinstance(alarm, AlarmNotification)
+    assert (alarm.description, alarm.reason, alarm.old_state) == ("p99 over 10 s", "", None)
+    assert alarm.trigger.comparison == ""
+
+
+def test_a_metric_name_without_a_namespace_is_not_a_metric_alarm() -> None:
+    data = message_of("sns-alarm-single.json")
+    del data["Trigger"]["Namespace"]
+    forwarded = parse_message(json.dumps(data))
+    assert isinstance(forwarded, ForwardedNotification)
+    assert forwarded.note == (
+        "The alarm notification has no usable Trigger (cut off, or an alarm kind we do not know)."
+    )
+    assert forwarded.alarm_name == "Bedrock-HighLatency-ClaudeSonnet"
+
+
+def test_forwarded_alarms_keep_name_and_envelope_and_say_which_state() -> None:
+    envelope = Envelope(message_id="m-1")
+    data = message_of("sns-alarm-single.json")
+    del data["NewStateValue"]
+    forwarded = parse_message(json.dumps(data), envelope)
+    assert isinstance(forwarded, ForwardedNotification)
+    assert forwarded.note == "The alarm notification has no known new state (missing)."
+    assert (forwarded.alarm_name, forwarded.envelope) == ("Bedrock-HighLatency-ClaudeSonnet", envelope)
+    del data["Trigger"]
+    data["NewStateValue"] = "alarm"
+    no_trigger = parse_message(json.dumps(data), envelope)
+    assert isinstance(no_trigger, ForwardedNotification)
+    assert no_trigger.envelope == envelope
+
+
+@pytest.mark.parametrize(
+    ("message", "note"),
+    [
+        (" \n ", "The notification is empty."),
+        ("[" * 100_000, "The notification is JSON nested too deeply to read."),
+        ("[1, 2]", "The notification is JSON but not a CloudWatch alarm state change."),
+        ("hello [world", "The notification is plain text that is neither an alarm nor a budget alert."),
+        ("  [1, 2", "The notification looks like JSON but cannot be read ("),
+    ],
+)
+def test_each_kind_of_unreadable_message_says_why_and_keeps_the_envelope(message: str, note: str) -> None:
+    envelope = Envelope(message_id="m-2", subject="s")
+    forwarded = parse_message(message, envelope)
+    assert isinstance(forwarded, ForwardedNotification)
+    assert forwarded.note.startswith(note)
+    assert (forwarded.text, forwarded.envelope) == (message, envelope)
+
+
+def test_a_budget_keeps_its_envelope() -> None:
+    envelope = Envelope(message_id="m-3")
+    budget = parse_message(record_of("sns-budget.json")["Sns"]["Message"], envelope)
+    assert isinstance(budget, BudgetNotification)
+    assert budget.envelope == envelope
+
+
+def test_query_kinds_are_recognised_in_any_case_and_take_the_query_period() -> None:
+    """An alarm's kind decides the email's wording and graph; the period comes from its query if not set."""
+    insights = message_of("sns-alarm-insights.json")
+    insights["Trigger"].pop("Period", None)
+    insights["Trigger"]["Metrics"][0]["Expression"] = 'select sum(InputTokenCount) from schema("AWS/Bedrock")'
+    alarm = parse_message(json.dumps(insights))
+    assert isinstance(alarm, AlarmNotification)
+    assert (alarm.trigger.kind, alarm.trigger.period) == ("insights", 3600)
+
+    anomaly = message_of("sns-alarm-anomaly.json")
+    anomaly["Trigger"].pop("ThresholdMetricId")
+    anomaly["Trigger"]["Metrics"][1]["Expression"] = "anomaly_detection_band(m1, 2)"
+    alarm = parse_message(json.dumps(anomaly))
+    assert isinstance(alarm, AlarmNotification)
+    assert alarm.trigger.kind == "anomaly"
+    # One input metric: the graph and the per-model breakdown use it.
+    assert alarm.trigger.metric is not None
+    assert alarm.trigger.metric.name == "Invocations"
+
+
+def test_a_math_alarm_over_two_metrics_has_no_single_input() -> None:
+    alarm = parse_record(record_of("sns-alarm-math.json"))
+    assert isinstance(alarm, AlarmNotification)
+    assert alarm.trigger.metric is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-28T18:25:03.114+0000", datetime(2026, 11, 28, 18, 25, 3, 114000, tzinfo=UTC)),
+        ("2026-11-28T19:25:03+0100", datetime(2026, 11, 28, 18, 25, 3, tzinfo=UTC)),
+        ("2026-11-28T18:25:03", datetime(2026, 11, 28, 18, 25, 3, tzinfo=UTC)),
+        ("2026-11-28T20:25:03.5+02:00", datetime(2026, 11, 28, 18, 25, 3, 500000, tzinfo=UTC)),
+        ("yesterday", None),
+    ],
+)
+def test_state_change_times_are_read_as_utc_whatever_the_local_zone(
+    text: str, expected: datetime | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from bedrock_usage.alarms.notification import parse_time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")  # the router's clock must not leak into the email's times
+    time.tzset()
+    try:
+        moment = parse_time(text)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert moment == expected
+    assert moment is None or moment.utcoffset() == timedelta(0)
