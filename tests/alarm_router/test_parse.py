@@ -606,3 +606,72 @@ def test_state_change_times_are_read_as_utc_whatever_the_local_zone(
         time.tzset()
     assert moment == expected
     assert moment is None or moment.utcoffset() == timedelta(0)
+
+
+def test_an_alarm_in_govcloud_links_to_the_govcloud_console() -> None:
+    """Partition and region come from the alarm's ARN, so the email's links go to the right console."""
+    data = message_of("sns-alarm-single.json")
+    data["AlarmArn"] = "arn:aws-us-gov:cloudwatch:us-gov-west-1:123456789012:alarm:Bedrock-HighLatency"
+    alarm = parse_message(json.dumps(data))
+    assert isinstance(alarm, AlarmNotification)
+    assert (alarm.partition, alarm.region) == ("aws-us-gov", "us-gov-west-1")
+
+
+def test_a_math_alarm_without_any_period_and_a_query_without_return_data_still_parse() -> None:
+    data = message_of("sns-alarm-math.json")
+    data["Trigger"].pop("Period", None)
+    for query in data["Trigger"]["Metrics"]:
+        query.get("MetricStat", {}).pop("Period", None)
+    del data["Trigger"]["Metrics"][0]["ReturnData"]  # the API's default is true
+    alarm = parse_message(json.dumps(data))
+    assert isinstance(alarm, AlarmNotification)
+    assert alarm.trigger.period is None
+    assert alarm.trigger.queries[0].return_data is True
+
+
+def test_a_child_alarm_from_describe_alarms_is_read_field_by_field() -> None:
+    """A composite's child, as DescribeAlarms returns it (API casing, a datetime), feeds the email's
+    per-child lines and links."""
+    from bedrock_usage.alarms.notification import metric_alarm
+
+    from tests.alarm_router.test_cloudwatch import CLIENT_ERRORS_ALARM
+
+    gov_arn = "arn:aws-us-gov:cloudwatch:us-gov-east-1:123456789012:alarm:Bedrock-ClientErrors"
+    child = metric_alarm({**CLIENT_ERRORS_ALARM, "AlarmArn": gov_arn})
+    assert child is not None
+    assert (child.name, child.new_state, child.old_state) == ("Bedrock-ClientErrors", "ALARM", None)
+    assert child.reason == CLIENT_ERRORS_ALARM["StateReason"]
+    assert child.description == "More than 10 Bedrock client errors (4xx, all models) in 5 minutes."
+    assert (child.arn, child.partition, child.region) == (gov_arn, "aws-us-gov", "us-gov-east-1")
+    assert child.state_change_time == datetime(2026, 11, 28, 18, 25, 3, tzinfo=UTC)
+    assert [(d.value, d.at) for d in child.observed] == [(37.0, "28/11/26 18:20:00")]
+    assert child.band is None
+    assert (child.trigger.kind, child.trigger.threshold, child.trigger.period) == ("insights", 10.0, 300)
+    # No StateValue, no reason, no timestamp, commercial ARN: read with the defaults the email expects.
+    bare = {k: v for k, v in CLIENT_ERRORS_ALARM.items() if k not in {"StateValue", "StateReason"}}
+    plain = metric_alarm({**bare, "StateUpdatedTimestamp": "2026-11-28"})
+    assert plain is not None
+    assert (plain.new_state, plain.reason, plain.state_change_time, plain.partition) == (
+        "ALARM",
+        "",
+        None,
+        "aws",
+    )
+    assert metric_alarm({**CLIENT_ERRORS_ALARM, "AlarmName": ""}) is None
+    assert metric_alarm({"AlarmName": "x"}) is None
+
+
+def test_a_child_anomaly_alarm_has_its_band() -> None:
+    from bedrock_usage.alarms.notification import metric_alarm
+
+    anomaly = message_of("sns-alarm-anomaly.json")
+    child = metric_alarm(
+        {
+            **anomaly["Trigger"],
+            "AlarmName": "Bedrock-InvocationsAnomaly",
+            "StateReason": anomaly["NewStateReason"],
+        }
+    )
+    assert child is not None
+    assert child.trigger.kind == "anomaly"
+    assert child.band == (212.7, 1180.4)
