@@ -644,11 +644,15 @@ def test_a_child_alarm_from_describe_alarms_is_read_field_by_field() -> None:
     assert child.description == "More than 10 Bedrock client errors (4xx, all models) in 5 minutes."
     assert (child.arn, child.partition, child.region) == (gov_arn, "aws-us-gov", "us-gov-east-1")
     assert child.state_change_time == datetime(2026, 11, 28, 18, 25, 3, tzinfo=UTC)
+    assert child.state_change_time.tzinfo is UTC  # shown as UTC, not in the function's local zone
     assert [(d.value, d.at) for d in child.observed] == [(37.0, "28/11/26 18:20:00")]
     assert child.band is None
     assert (child.trigger.kind, child.trigger.threshold, child.trigger.period) == ("insights", 10.0, 300)
     # No StateValue, no reason, no timestamp, commercial ARN: read with the defaults the email expects.
-    bare = {k: v for k, v in CLIENT_ERRORS_ALARM.items() if k not in {"StateValue", "StateReason"}}
+    assert metric_alarm({**CLIENT_ERRORS_ALARM, "StateValue": "OK"}).new_state == "OK"  # type: ignore[union-attr]
+    bare = {
+        k: v for k, v in CLIENT_ERRORS_ALARM.items() if k not in {"StateValue", "StateReason", "AlarmArn"}
+    }
     plain = metric_alarm({**bare, "StateUpdatedTimestamp": "2026-11-28"})
     assert plain is not None
     assert (plain.new_state, plain.reason, plain.state_change_time, plain.partition) == (
