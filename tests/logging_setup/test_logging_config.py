@@ -701,3 +701,17 @@ def test_the_refusal_starts_by_saying_logging_is_already_on() -> None:
     reason = lc.refusal_reason(FOREIGN_CONFIG)
     assert reason.startswith("Bedrock invocation logging is already on in this Region, sending to log group ")
     assert "(role " not in reason  # the role is not the user's business here; the destinations are
+
+
+def test_the_saved_state_is_a_compact_plain_parameter_that_may_grow_past_4_kb(ssm: Any) -> None:
+    """Plain String (nothing secret; a SecureString would need kms:Decrypt), Intelligent-Tiering so two long
+    configurations past the Standard tier's 4 KB still save, compact sorted JSON with a version to read by."""
+    name = "/bedrock-usage-monitor/s/u/previous-logging-config"
+    lc.StateStore(ssm, name).save(lc.SavedState("id-1", None, {"s3Config": {"bucketName": "b"}}))
+    parameter = ssm.get_parameter(Name=name)["Parameter"]
+    assert parameter["Type"] == "String"
+    assert parameter["Value"] == (
+        '{"applied":{"s3Config":{"bucketName":"b"}},"physicalId":"id-1","previous":null,"version":1}'
+    )
+    [described] = ssm.describe_parameters()["Parameters"]
+    assert described["Tier"] == "Intelligent-Tiering"  # moto records the tier asked for; SSM the one it chose
