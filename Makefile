@@ -94,7 +94,7 @@ unit: $(BIN)/.installed ## pytest only (add ARGS=... for pytest options)
 
 test: lint template-check unit ## Everything CI runs: lint, template checks, unit and integration tests
 
-mutation: $(MUTATION_VENV)/.installed ## Mutation testing (mutmut, 1 worker) of analyze, digest, logfiles, price; score per module
+mutation: $(MUTATION_VENV)/.installed ## Mutation testing (mutmut, 1 worker) of analyze, digest, logfiles, price, notification, logging_config; score per module
 	env $(OFFLINE_ENV) $(MUTATION_VENV)/bin/python scripts/mutation.py $(ARGS)
 
 build: $(BIN)/.installed ## sam build (offline: no AWS account needed)

@@ -21,7 +21,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "build" / "mutation"
 PACKAGE = "bedrock_usage"
-DEFAULT_MODULES = ["analyze", "digest", "collect/logfiles", "price"]
+DEFAULT_MODULES = [
+    "analyze",
+    "digest",
+    "collect/logfiles",
+    "price",
+    "alarms/notification",
+    "logging_config",
+    "logging_errors",
+    "logging_state",
+]
 # Glob patterns, relative to the repository; folders that do not exist are left out.
 DEFAULT_TESTS = [
     "tests/engine/test_analyze*.py",
@@ -29,6 +38,12 @@ DEFAULT_TESTS = [
     "tests/engine/test_logfiles*.py",
     "tests/report/test_digest*.py",
     "tests/price",
+    "tests/alarm_router/test_parse.py",
+    "tests/alarm_router/test_compose.py",
+    "tests/alarm_router/test_routing.py",
+    "tests/alarm_router/test_cloudwatch.py",
+    "tests/logging_setup/test_logging_config.py",
+    "tests/logging_setup/test_handler.py",
 ]
 # mutmut's exit codes (mutmut/stats.py): a mutant counts as killed when a test failed or hung on it.
 KILLED = {1, 3, 24, -24, 36, 37, 152, 255}
@@ -59,7 +74,7 @@ def prepare(modules: list[str], tests: list[str]) -> None:
         f"only_mutate =\n{only}\n"
         f"pytest_add_cli_args_test_selection =\n{selected}\n"
         "pytest_add_cli_args =\n    -p\n    no:cacheprovider\n"
-        "also_copy =\n    scripts\n    events\n    template.yaml\n"
+        "also_copy =\n    scripts\n    events\n    functions\n    template.yaml\n"
         "use_git_change_detection = false\n"
     )
 

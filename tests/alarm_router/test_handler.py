@@ -551,3 +551,37 @@ def test_digest_fallback_is_left_to_alert_emails_filtered_subscription(
     result = app.handler(digest_event(), lambda_context)
     assert world.sent() == []
     assert [(r["kind"], r["action"]) for r in result["results"]] == [("digest", "logged")]
+
+
+def test_the_real_client_factory_delivers_under_moto(
+    monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> None:
+    """The other handler tests hand the handler their own clients; here `clients()` itself runs, so a wrong
+    service name, region or retry budget in the factory shows. moto has no GetMetricWidgetImage, so the
+    email goes out with the graph listed as missing, as it would when CloudWatch fails."""
+    monkeypatch.setenv("SENDER_EMAIL", SENDER)
+    monkeypatch.setenv("ALARM_ROUTING", ROUTING)
+    monkeypatch.setenv("DASHBOARD_NAME", "BedrockUsageMonitoring")
+    monkeypatch.setenv("LOG_GROUP_NAME", "/aws/bedrock/modelinvocations")
+    with mock_aws():
+        boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=SENDER)
+        app = load_handler_module("alarm_router")
+        result = app.handler(load_event("sns-alarm-single.json"), lambda_context)
+        sesv2, cloudwatch, sns = app.clients()
+        [sent] = list(ses_backends[ACCOUNT_ID][REGION].sent_messages)
+    assert [r["action"] for r in result["results"]] == ["emailed"]
+    assert sent.destinations["ToAddresses"] == ["ml@example.com"]
+    assert sent.source == SENDER
+    assert result["results"][0]["enrichmentFailures"] == [
+        "the graph (CloudWatch GetMetricWidgetImage failed)"
+    ]
+    assert (sesv2.meta.service_model.service_name, cloudwatch.meta.service_model.service_name) == (
+        "sesv2",
+        "cloudwatch",
+    )
+    assert sns.meta.service_model.service_name == "sns"
+    # CloudWatch only adds extras: it must give up after 2 attempts; sending gets 3.
+    assert cloudwatch.meta.config.retries["total_max_attempts"] == 2
+    assert sesv2.meta.config.retries["total_max_attempts"] == 3
+    assert sns.meta.config.retries["total_max_attempts"] == 3
+    assert {c.meta.region_name for c in (sesv2, cloudwatch, sns)} == {REGION}

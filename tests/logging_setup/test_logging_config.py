@@ -655,3 +655,63 @@ def test_an_update_that_may_not_take_over_leaves_the_foreign_setting_and_succeed
 
     assert result.applied is False
     assert lc.canonical(lc.get_config(bedrock)) == lc.canonical(FOREIGN_CONFIG)
+
+
+# --- the Reason CloudFormation shows for an SDK error ---------------------------------------------------
+
+
+def test_a_client_error_reason_names_code_operation_and_message_and_says_if_a_retry_may_pass() -> None:
+    from botocore.exceptions import ClientError
+
+    denied = ClientError(
+        {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}},
+        "DeleteModelInvocationLoggingConfiguration",
+    )
+    failure = lc.aws_failure("Deleting the logging configuration", denied)
+    assert type(failure) is lc.LoggingSetupError  # permanent: a retry would be denied again
+    assert str(failure) == (
+        "Deleting the logging configuration failed: "
+        "AccessDeniedException on DeleteModelInvocationLoggingConfiguration: not authorized"
+    )
+    # No message: no dangling colon. No Error block at all: still a reason, and retried (nothing says denied).
+    bare = ClientError({"Error": {"Code": "ThrottlingException"}}, "GetModelInvocationLoggingConfiguration")
+    assert lc.describe_client_error(bare) == "ThrottlingException on GetModelInvocationLoggingConfiguration"
+    empty = lc.aws_failure("Reading", ClientError({}, "GetModelInvocationLoggingConfiguration"))
+    assert type(empty) is lc.TransientError
+    assert str(empty) == "Reading failed: Error on GetModelInvocationLoggingConfiguration"
+
+
+def test_a_connection_error_is_transient_and_says_what_failed() -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    failure = lc.aws_failure("Saving the state", EndpointConnectionError(endpoint_url="https://ssm.example"))
+    assert type(failure) is lc.TransientError
+    assert (
+        str(failure)
+        == 'Saving the state failed: Could not connect to the endpoint URL: "https://ssm.example"'
+    )
+
+
+def test_no_configuration_points_at_nothing() -> None:
+    """With logging off there is nothing of ours to remove, whatever the properties."""
+    assert lc.points_at(None, lc.parse_properties(REQUIRED)) is False
+
+
+def test_the_refusal_starts_by_saying_logging_is_already_on() -> None:
+    reason = lc.refusal_reason(FOREIGN_CONFIG)
+    assert reason.startswith("Bedrock invocation logging is already on in this Region, sending to log group ")
+    assert "(role " not in reason  # the role is not the user's business here; the destinations are
+
+
+def test_the_saved_state_is_a_compact_plain_parameter_that_may_grow_past_4_kb(ssm: Any) -> None:
+    """Plain String (nothing secret; a SecureString would need kms:Decrypt), Intelligent-Tiering so two long
+    configurations past the Standard tier's 4 KB still save, compact sorted JSON with a version to read by."""
+    name = "/bedrock-usage-monitor/s/u/previous-logging-config"
+    lc.StateStore(ssm, name).save(lc.SavedState("id-1", None, {"s3Config": {"bucketName": "b"}}))
+    parameter = ssm.get_parameter(Name=name)["Parameter"]
+    assert parameter["Type"] == "String"
+    assert parameter["Value"] == (
+        '{"applied":{"s3Config":{"bucketName":"b"}},"physicalId":"id-1","previous":null,"version":1}'
+    )
+    [described] = ssm.describe_parameters()["Parameters"]
+    assert described["Tier"] == "Intelligent-Tiering"  # moto records the tier asked for; SSM the one it chose

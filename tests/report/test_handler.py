@@ -20,6 +20,7 @@ from tests.report.conftest import (
     sent_emails,
     topic_messages,
 )
+from tests.report.test_digest import section, visible_text
 
 WINDOW_EVENT = {"since": "2026-11-27T00:00:00Z", "until": "2026-11-28T00:00:00Z"}
 CALLER = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/app/<script>alert(1)</script>"
@@ -74,8 +75,18 @@ def test_scheduled_digest_is_built_from_the_logs_and_emailed(
     assert email.source == SENDER
     assert email.destinations["ToAddresses"] == list(RECIPIENTS)
     assert "$0.50" in email.subject
-    assert "100" in email.body
-    assert "claude-3-haiku" in email.body
+    # The figures a reader sees, each in its place, worked out from the fixture: 100 calls x 12,000 tokens.
+    text = visible_text(email.body)
+    headline = section(text, "Estimated cost", "Daily cost")
+    assert "last 24 h $0.50" in headline
+    assert "Tokens 1.20M" in headline
+    assert "Invocations 100 - 0 errors (0.0%)" in headline
+    # The dearest call: 10,000 x 0.25 / 1M + 2,000 x 1.25 / 1M = $0.0025 + $0.0025.
+    assert "Most expensive request: $0.0050" in headline
+    models = section(text, "Top models", "Top callers")
+    assert "haiku-20240307-v1:0 1.00M in / 200,000 out tokens $0.50 - 100.0% 100 " in models
+    callers = section(text, "Top callers", "Prompt caching")
+    assert "1.20M tokens · claude-3-haiku $0.50 100.0% 100" in callers
     assert "&lt;script&gt;alert(1)&lt;/" in email.body  # escaped in text (a <wbr> may follow the slash)
     assert "<script>" not in email.body.replace(CALLER, "")  # raw only inside the quoted title attribute
     assert "BedrockUsageMonitoring" in email.body  # dashboard link

@@ -449,13 +449,9 @@ def parse_time(text: str | None) -> datetime | None:
     """CloudWatch's '2023-10-10T06:41:58.348+0000' (or ISO-8601) -> aware UTC datetime; None if unreadable."""
     if not text:
         return None
-    for form in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
-        try:
-            return datetime.strptime(text, form).astimezone(UTC)
-        except ValueError:
-            continue
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        # Since Python 3.11 (the runtime is 3.13) this reads CloudWatch's '+0000' and a 'Z' as well.
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return None
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
