@@ -134,6 +134,21 @@ def test_router_not_subscribed_fails(world: World) -> None:
     assert "not subscribed" in row.seen
 
 
+def test_router_on_the_second_page_is_found(world: World) -> None:
+    # moto pages ListSubscriptionsByTopic at 100, as SNS does: the router, subscribed 101st, is on page 2.
+    sns, topic = world.client("sns"), world.outputs["AlertTopicArn"]
+    for n in range(100):
+        sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=f"person{n}@example.com")
+    add_subscriptions(world, email=False)
+    first = sns.list_subscriptions_by_topic(TopicArn=topic)
+    assert len(first["Subscriptions"]) == 100
+    assert first.get("NextToken")
+    row = only(world.run(checks.check_topic))
+    assert row.status == PASS
+    assert row.seen.startswith("101 subscription(s)")
+    assert ROUTER_ARN in row.seen
+
+
 def test_unconfirmed_email_warns(world: World) -> None:
     topic = world.outputs["AlertTopicArn"]
     sns = boto3.client("sns", region_name=REGION)
