@@ -10,12 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from bedrock_usage.collect import insights
 from bedrock_usage.doctor import logging_checks as checks
 from bedrock_usage.doctor.core import FAIL, PASS, SKIP, WARN
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
 
 from tests.conftest import ACCOUNT_ID, REGION
 from tests.doctor.conftest import (
@@ -26,6 +25,7 @@ from tests.doctor.conftest import (
     World,
     only,
     put_log_event,
+    put_metric,
     put_record,
     record_key,
 )
@@ -75,9 +75,7 @@ def test_config_without_outputs_is_skipped(world: World) -> None:
 
 
 def _delivery(world: World, metric: str, value: float, at: datetime = NOW - timedelta(hours=2)) -> None:
-    world.client("cloudwatch").put_metric_data(
-        Namespace="AWS/Bedrock", MetricData=[{"MetricName": metric, "Value": value, "Timestamp": at}]
-    )
+    put_metric(world, "AWS/Bedrock", metric, value, at)
 
 
 def test_deliveries_without_failures_pass(world: World) -> None:
@@ -210,12 +208,11 @@ def _cells(**values: str) -> list[dict[str, str]]:
 
 
 def _stub_query(world: World, rows: list[list[dict[str, str]]]) -> dict[str, Any]:
-    logs = boto3.client("logs", region_name=REGION)
+    stub = world.stub("logs")
     sent: dict[str, Any] = {}
-    logs.meta.events.register(
+    stub.client.meta.events.register(
         "provide-client-params.logs.StartQuery", lambda params, **_: sent.update(params)
     )
-    stub = Stubber(logs)
     stub.add_response(
         "start_query",
         {"queryId": "12ab3456-12ab-123a-789e-1234567890ab"},
@@ -231,7 +228,6 @@ def _stub_query(world: World, rows: list[list[dict[str, str]]]) -> dict[str, Any
         },
     )
     stub.activate()
-    world.clients["logs"] = logs
     return sent
 
 
