@@ -18,6 +18,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from ..billing.ce_shapes import BEDROCK, CLAUDE, S3, group, period, response
+from ..moto_gaps import drop_percentiles
 from ..stubbed_session import StubbedSession
 from .helpers import ALICE, BOB, NOVA_LITE, at, record, write_gz
 
@@ -107,13 +108,6 @@ def test_bad_settings_raise(kwargs: dict[str, Any], message: str) -> None:
         ReportSettings(**kwargs)
 
 
-def _drop_percentiles(params: dict[str, Any], **_: Any) -> None:
-    """moto 5.2.5 crashes on percentile statistics; drop those queries so the rest runs against moto."""
-    params["MetricDataQueries"] = [
-        q for q in params["MetricDataQueries"] if not q.get("MetricStat", {}).get("Stat", "").startswith("p")
-    ]
-
-
 @mock_aws
 def test_cloudwatch_in_two_regions_is_merged_per_model() -> None:
     """moto for ListMetrics/GetMetricData Sum and Average (faithful); percentile queries are dropped."""
@@ -133,7 +127,7 @@ def test_cloudwatch_in_two_regions_is_merged_per_model() -> None:
                 ],
             )
     session = boto3.session.Session()
-    session.events.register("provide-client-params.cloudwatch.GetMetricData", _drop_percentiles)
+    session.events.register("provide-client-params.cloudwatch.GetMetricData", drop_percentiles)
     settings = ReportSettings(regions=("us-east-1", "eu-west-1"), log_group=None)
     report = run_report(Window(NOW - timedelta(hours=24), NOW), settings, session=session, now=NOW)
     assert report.failures == []
@@ -216,7 +210,7 @@ def test_a_previous_window_missing_a_region_shows_no_change_and_says_why() -> No
                 ],
             )
     session = _DeniesPreviousWindow(window.start)
-    session.events.register("provide-client-params.cloudwatch.GetMetricData", _drop_percentiles)
+    session.events.register("provide-client-params.cloudwatch.GetMetricData", drop_percentiles)
     settings = ReportSettings(regions=("us-east-1", "eu-west-1"), log_group=None)
 
     report = run_report(window, settings, session=session, now=NOW)
