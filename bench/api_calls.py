@@ -107,16 +107,22 @@ def measure(n_models: int) -> dict[str, Any]:
     return {"models": n_models, "ours": ours, "seed": seed}
 
 
-def findings_calls(n_models: int, n_quotas: int) -> Counter[str]:
-    """The extra calls the findings make in one Region (advise/__init__._from_aws, plus the cost metric).
+def findings_calls(n_models: int, n_quotas: int) -> tuple[Counter[str], Counter[str]]:
+    """The extra calls the findings make in one Region (advise/__init__._from_aws, plus the cost metric), in a
+    first report and in a second one the same day (the quota lists then come from the cache).
 
     Bedrock and Service Quotas are not in moto: Stubber answers them (n_quotas quotas, 100 a page, one
     matching each model); CloudWatch GetMetricData and PutMetricData run on moto."""
+    import tempfile
+    from pathlib import Path
+
     from bedrock_usage.advise import advise
     from bedrock_usage.advise.metrics import publish_daily_cost
+    from bedrock_usage.advise.quota_cache import QuotaCache
     from bedrock_usage.analyze import build_report
     from bedrock_usage.model import Counts, Usage
     from bedrock_usage.price import Pricer
+    from bedrock_usage.pricing.cache import FileStore
     from botocore.stub import Stubber
 
     end = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -142,31 +148,45 @@ def findings_calls(n_models: int, n_quotas: int) -> Counter[str]:
         }
         for n, m in enumerate(models)
     ]
-    calls: Counter[str] = Counter()
-    with mock_aws():
-        clients = {
-            "bedrock": boto3.client("bedrock", region_name="us-east-1"),
-            "service-quotas": boto3.client("service-quotas", region_name="us-east-1"),
-            "cloudwatch": boto3.client("cloudwatch", region_name="us-east-1"),
-        }
-        for c in clients.values():
-            # before-parameter-build fires for every call, stubbed or not (Stubber answers at before-call).
-            c.meta.events.register("before-parameter-build.*", lambda model, **_: calls.update([model.name]))
-        with Stubber(clients["bedrock"]) as b, Stubber(clients["service-quotas"]) as q:
-            b.add_response("list_foundation_models", {"modelSummaries": summaries}, {})
-            b.add_response("list_provisioned_model_throughputs", {"provisionedModelSummaries": []}, None)
-            for page in range(0, max(n_quotas, 1), 100):
-                answer: dict[str, Any] = {"Quotas": quotas[page : page + 100]}
-                if page + 100 < n_quotas:
-                    answer["NextToken"] = f"t{page + 100}"
-                q.add_response("list_service_quotas", answer, None)
-            pricer = Pricer(default_region="us-east-1")
-            report = build_report(usage, pricer=pricer, now=end, regions=["us-east-1"])
-            advise(
-                report, usage, pricer, client=lambda service, region: clients[service], regions=["us-east-1"]
-            )
-            publish_daily_cost(clients["cloudwatch"], end, {m: Decimal(1) for m in models})
-    return calls
+    runs: list[Counter[str]] = []
+    with mock_aws(), tempfile.TemporaryDirectory() as cache_dir:
+        store = FileStore(Path(cache_dir) / "service-quotas.json")
+        for _ in range(2):
+            calls: Counter[str] = Counter()
+            clients = {
+                "bedrock": boto3.client("bedrock", region_name="us-east-1"),
+                "service-quotas": boto3.client("service-quotas", region_name="us-east-1"),
+                "cloudwatch": boto3.client("cloudwatch", region_name="us-east-1"),
+            }
+            for c in clients.values():
+                # before-parameter-build fires for every call, stubbed or not (Stubber answers later).
+                c.meta.events.register(
+                    "before-parameter-build.*", lambda model, calls=calls, **_: calls.update([model.name])
+                )
+            with Stubber(clients["bedrock"]) as b, Stubber(clients["service-quotas"]) as q:
+                b.add_response("list_foundation_models", {"modelSummaries": summaries}, {})
+                b.add_response("list_provisioned_model_throughputs", {"provisionedModelSummaries": []}, None)
+                for page in range(0, max(n_quotas, 1), 100) if not runs else ():
+                    answer: dict[str, Any] = {"Quotas": quotas[page : page + 100]}
+                    if page + 100 < n_quotas:
+                        answer["NextToken"] = f"t{page + 100}"
+                    q.add_response("list_service_quotas", answer, None)
+                pricer = Pricer(default_region="us-east-1")
+                report = build_report(usage, pricer=pricer, now=end, regions=["us-east-1"])
+                cache = QuotaCache(store, now=end)
+                advise(
+                    report,
+                    usage,
+                    pricer,
+                    client=lambda service, region, clients=clients: clients[service],
+                    regions=["us-east-1"],
+                    quota_cache=cache,
+                )
+                cache.save()
+                publish_daily_cost(clients["cloudwatch"], end, {m: Decimal(1) for m in models})
+                q.assert_no_pending_responses()
+            runs.append(calls)
+    return runs[0], runs[1]
 
 
 def main(quick: bool = False) -> None:
@@ -265,16 +285,20 @@ def billing_main() -> None:
 def print_findings(quick: bool = False) -> None:
     print("Extra AWS API calls the findings make per Region and report (Stubber for Bedrock/Service Quotas)")
     for n_models, n_quotas in ((5, 300),) if quick else ((5, 300), (50, 1000), (200, 1000)):
-        calls = findings_calls(n_models, n_quotas)
-        listed = ", ".join(f"{k} {v}" for k, v in sorted(calls.items()))
-        print(
-            f"  {n_models:>3} models, {n_quotas:>4} Bedrock quotas: {sum(calls.values()):>3} calls ({listed})"
-        )
+        first, second = findings_calls(n_models, n_quotas)
+        for label, calls in (("first report", first), ("same day", second)):
+            listed = ", ".join(f"{k} {v}" for k, v in sorted(calls.items()))
+            print(
+                f"  {n_models:>3} models, {n_quotas:>4} Bedrock quotas, {label:<12}: "
+                f"{sum(calls.values()):>3} calls ({listed})"
+            )
     print(
         "  The quota counts are assumptions. ListServiceQuotas is paged 100 at a time: its page count grows\n"
         "  with Bedrock's quota count, not with usage; ListAWSDefaultServiceQuotas pages follow only when a\n"
-        "  model has no applied quota. moto holds one datapoint per series here: with a full day of\n"
-        "  per-minute data CloudWatch pages GetMetricData at 100,800 datapoints (about 11 models a call).\n"
+        "  model has no applied quota. Both lists are cached a day per Region beside the Price List\n"
+        "  cache, so a second report the same day lists none. moto holds one datapoint per series here:\n"
+        "  with a full day of per-minute data CloudWatch pages GetMetricData at 100,800 datapoints (about\n"
+        "  11 models a call).\n"
     )
 
 

@@ -11,12 +11,10 @@ Usage: python scripts/stackset_template.py build/source.packaged.yaml build/sour
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from scripts.transform_template import transform_file
+from scripts.transform_template import convert_main, transform_file
 
 CODE_PROPERTY = {"AWS::Lambda::Function": "Code", "AWS::Lambda::LayerVersion": "Content"}
 PREFIX_PARAMETER = "ArtifactBucketPrefix"
@@ -42,13 +40,7 @@ def regional_code(template: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 3:
-        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
-        return 2
-    out = Path(argv[2])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(regional_code(transform_file(Path(argv[1]))), indent=1, default=str))
-    return 0
+    return convert_main(argv, __doc__ or "", lambda source: regional_code(transform_file(source)))
 
 
 if __name__ == "__main__":

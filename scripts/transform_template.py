@@ -9,6 +9,7 @@ Usage: python scripts/transform_template.py template.yaml build/transformed.json
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,14 +50,19 @@ def transform_file(source: Path) -> dict[str, Any]:
     return transform(template, {}, _OfflinePolicyLoader())  # type: ignore[arg-type]
 
 
-def main(argv: list[str]) -> int:
+def convert_main(argv: list[str], usage: str, convert: Callable[[Path], dict[str, Any]]) -> int:
+    """`script SOURCE OUT`: write convert(SOURCE) to OUT as JSON; wrong arguments print the usage line."""
     if len(argv) != 3:
-        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
+        print(usage.strip().splitlines()[-1], file=sys.stderr)
         return 2
     out = Path(argv[2])
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(transform_file(Path(argv[1])), indent=1, default=str))
+    out.write_text(json.dumps(convert(Path(argv[1])), indent=1, default=str))
     return 0
+
+
+def main(argv: list[str]) -> int:
+    return convert_main(argv, __doc__ or "", transform_file)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ The grouped series' Label is taken to hold the group values ("<account> <model>"
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +22,6 @@ from bedrock_usage.collect.accounts import (
     QUERY,
     collect_linked,
     collect_linked_metrics,
-    log_group_arn,
     parse_label,
     plan_queries,
 )
@@ -31,12 +30,20 @@ from bedrock_usage.price import Pricer
 from bedrock_usage.pricing.overrides import load_overrides
 from botocore.stub import ANY, Stubber
 
-OWN, BETA, GAMMA = "111111111111", "222222222222", "333333333333"
-NOVA = "amazon.nova-lite-v1:0"
-HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
-NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
-WINDOW = Window(NOW - timedelta(hours=24), NOW)
-LOG_GROUP = "/aws/bedrock/modelinvocations"
+from tests.accounts.linked_shapes import (
+    BETA,
+    GAMMA,
+    HAIKU,
+    LINKED_LIST_METRICS,
+    LOG_GROUP,
+    NOVA,
+    NOW,
+    OWN,
+    WINDOW,
+    add_linked_query,
+    insights_row,
+    list_metrics_page,
+)
 
 # account -> model -> metric -> window sum (all different, so a swap shows)
 DATA: dict[str, dict[str, dict[str, float]]] = {
@@ -60,30 +67,15 @@ def _client(service: str) -> Any:
 
 
 def _list_metrics_page() -> dict[str, Any]:
-    metrics, owners = [], []
-    for account, models in DATA.items():
-        for model, values in models.items():
-            for name in values:
-                metrics.append(
-                    {
-                        "Namespace": "AWS/Bedrock",
-                        "MetricName": name,
-                        "Dimensions": [{"Name": "ModelId", "Value": model}],
-                    }
-                )
-                owners.append(account)
+    page = list_metrics_page(DATA)
     # An account-wide series without dimensions must not be counted (collect/cloudwatch.py).
-    metrics.append({"Namespace": "AWS/Bedrock", "MetricName": "Invocations", "Dimensions": []})
-    owners.append(BETA)
-    return {"Metrics": metrics, "OwningAccounts": owners}
+    page["Metrics"].append({"Namespace": "AWS/Bedrock", "MetricName": "Invocations", "Dimensions": []})
+    page["OwningAccounts"].append(BETA)
+    return page
 
 
 def _stub_metrics(stub: Stubber) -> None:
-    stub.add_response(
-        "list_metrics",
-        _list_metrics_page(),
-        {"Namespace": "AWS/Bedrock", "Dimensions": [{"Name": "ModelId"}], "IncludeLinkedAccounts": True},
-    )
+    stub.add_response("list_metrics", _list_metrics_page(), LINKED_LIST_METRICS)
     for metric in METRIC_ORDER:
         results = []
         for account, models in DATA.items():
@@ -119,53 +111,37 @@ def _stub_metrics(stub: Stubber) -> None:
         )
 
 
-def _row(**cells: str) -> list[dict[str, str]]:
-    return [{"field": k, "value": v} for k, v in cells.items()]
-
-
 def _stub_logs(stub: Stubber) -> None:
-    stub.add_response(
-        "start_query",
-        {"queryId": "q-linked"},
-        {
-            "logGroupIdentifiers": [log_group_arn("us-east-1", a, LOG_GROUP) for a in (BETA, GAMMA)],
-            "startTime": int(WINDOW.start.timestamp()),
-            "endTime": int(WINDOW.end.timestamp()) - 1,
-            "queryString": QUERY,
-            "limit": ANY,
-        },
-    )
-    stub.add_response(
-        "get_query_results",
-        {
-            "status": "Complete",
-            "results": [
-                _row(
-                    account=BETA,
-                    caller=f"arn:aws:iam::{BETA}:role/app",
-                    model=NOVA,
-                    error_code="-",
-                    calls="30",
-                    input_tokens="3000",
-                    output_tokens="600",
-                    cache_read_tokens="0",
-                    cache_write_tokens="0",
-                ),
-                _row(
-                    account=GAMMA,
-                    caller=f"arn:aws:sts::{GAMMA}:assumed-role/Batch/job",
-                    model=HAIKU,
-                    error_code="ValidationException",
-                    calls="1",
-                    input_tokens="100",
-                    output_tokens="50",
-                    cache_read_tokens="0",
-                    cache_write_tokens="0",
-                ),
-            ],
-            "statistics": {"recordsMatched": 31.0, "recordsScanned": 31.0, "bytesScanned": 9000.0},
-        },
-        {"queryId": "q-linked"},
+    add_linked_query(
+        stub,
+        "q-linked",
+        [
+            insights_row(
+                account=BETA,
+                caller=f"arn:aws:iam::{BETA}:role/app",
+                model=NOVA,
+                error_code="-",
+                calls="30",
+                input_tokens="3000",
+                output_tokens="600",
+                cache_read_tokens="0",
+                cache_write_tokens="0",
+            ),
+            insights_row(
+                account=GAMMA,
+                caller=f"arn:aws:sts::{GAMMA}:assumed-role/Batch/job",
+                model=HAIKU,
+                error_code="ValidationException",
+                calls="1",
+                input_tokens="100",
+                output_tokens="50",
+                cache_read_tokens="0",
+                cache_write_tokens="0",
+            ),
+        ],
+        start_time=int(WINDOW.start.timestamp()),
+        end_time=int(WINDOW.end.timestamp()) - 1,
+        statistics={"recordsMatched": 31.0, "recordsScanned": 31.0, "bytesScanned": 9000.0},
     )
 
 

@@ -14,18 +14,25 @@ from typing import Any
 
 import boto3
 import pytest
-from bedrock_usage.collect.accounts import QUERY, log_group_arn
 from bedrock_usage.digest import render_digest
-from bedrock_usage.model import Window
 from bedrock_usage.pipeline import ReportSettings, run_report
 from botocore.stub import ANY, Stubber
 
-OWN, BETA, GAMMA = "111111111111", "222222222222", "333333333333"
-NOVA = "amazon.nova-lite-v1:0"
-HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
-NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
-WINDOW = Window(NOW - timedelta(hours=24), NOW)
-LOG_GROUP = "/aws/bedrock/modelinvocations"
+from tests.accounts.linked_shapes import (
+    BETA,
+    GAMMA,
+    HAIKU,
+    LINKED_LIST_METRICS,
+    LOG_GROUP,
+    NOVA,
+    NOW,
+    OWN,
+    WINDOW,
+    add_linked_query,
+    insights_row,
+    list_metrics_page,
+)
+
 PRICES = {"models": {NOVA: {"input": 1, "output": 4}, HAIKU: {"input": 10, "output": 50}}}
 
 CURRENT = {
@@ -61,23 +68,7 @@ class StubbedSession:
 def _linked_metrics(
     stub: Stubber, data: dict[str, dict[str, dict[str, float]]], daily: dict[str, Any] | None = None
 ) -> None:
-    metrics, owners = [], []
-    for account, models in data.items():
-        for model, values in models.items():
-            for name in values:
-                metrics.append(
-                    {
-                        "Namespace": "AWS/Bedrock",
-                        "MetricName": name,
-                        "Dimensions": [{"Name": "ModelId", "Value": model}],
-                    }
-                )
-                owners.append(account)
-    stub.add_response(
-        "list_metrics",
-        {"Metrics": metrics, "OwningAccounts": owners},
-        {"Namespace": "AWS/Bedrock", "Dimensions": [{"Name": "ModelId"}], "IncludeLinkedAccounts": True},
-    )
+    stub.add_response("list_metrics", list_metrics_page(data), LINKED_LIST_METRICS)
     for metric in ("Invocations", "InputTokenCount", "OutputTokenCount"):
         results = [
             {"Id": "q", "Label": f"{account} {model}", "Values": [values[metric]], "StatusCode": "Complete"}
@@ -108,10 +99,6 @@ def _linked_metrics(
         )
 
 
-def _cells(**cells: str) -> list[dict[str, str]]:
-    return [{"field": k, "value": v} for k, v in cells.items()]
-
-
 @pytest.fixture
 def report_and_clients() -> Iterator[tuple[Any, dict[str, Stubber]]]:
     clients = {
@@ -134,46 +121,32 @@ def report_and_clients() -> Iterator[tuple[Any, dict[str, Stubber]]]:
         "get_caller_identity", {"Account": OWN, "Arn": f"arn:aws:iam::{OWN}:root", "UserId": "x"}
     )
     _linked_metrics(cw, CURRENT, DAILY)
-    logs.add_response(
-        "start_query",
-        {"queryId": "linked"},
-        {
-            "logGroupIdentifiers": [log_group_arn("us-east-1", a, LOG_GROUP) for a in (BETA, GAMMA)],
-            "startTime": ANY,
-            "endTime": ANY,
-            "queryString": QUERY,
-            "limit": ANY,
-        },
-    )
     common = {"cache_read_tokens": "0", "cache_write_tokens": "0"}
-    logs.add_response(
-        "get_query_results",
-        {
-            "status": "Complete",
-            "results": [
-                _cells(
-                    account=BETA,
-                    caller=f"arn:aws:iam::{BETA}:role/app",
-                    model=NOVA,
-                    error_code="-",
-                    calls="30",
-                    input_tokens="3000",
-                    output_tokens="600",
-                    **common,
-                ),
-                _cells(
-                    account=GAMMA,
-                    caller=f"arn:aws:iam::{GAMMA}:user/eve",
-                    model=HAIKU,
-                    error_code="-",
-                    calls="4",
-                    input_tokens="400",
-                    output_tokens="80",
-                    **common,
-                ),
-            ],
-        },
-        {"queryId": "linked"},
+    add_linked_query(
+        logs,
+        "linked",
+        [
+            insights_row(
+                account=BETA,
+                caller=f"arn:aws:iam::{BETA}:role/app",
+                model=NOVA,
+                error_code="-",
+                calls="30",
+                input_tokens="3000",
+                output_tokens="600",
+                **common,
+            ),
+            insights_row(
+                account=GAMMA,
+                caller=f"arn:aws:iam::{GAMMA}:user/eve",
+                model=HAIKU,
+                error_code="-",
+                calls="4",
+                input_tokens="400",
+                output_tokens="80",
+                **common,
+            ),
+        ],
     )
     _linked_metrics(cw, PREVIOUS)
     stubs["organizations"].add_response(

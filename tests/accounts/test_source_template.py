@@ -46,6 +46,16 @@ def test_logging_parameters_match_the_main_stacks(
             assert spec == main_sam["Parameters"][name], name
 
 
+def test_conditions_and_globals_match_the_main_stacks(
+    source_sam: dict[str, Any], main_sam: dict[str, Any]
+) -> None:
+    # The shared resources are only the same if what they lean on is: each Condition they use and the
+    # function Globals (runtime, memory, timeout, the layer) as the main stack defines them.
+    for name, spec in source_sam["Conditions"].items():
+        assert spec == main_sam["Conditions"][name], name
+    assert source_sam["Globals"] == main_sam["Globals"]
+
+
 def test_code_comes_from_the_same_folders(source_sam: dict[str, Any]) -> None:
     resources = source_sam["Resources"]
     assert resources["LoggingSetupFunction"]["Properties"]["CodeUri"] == "functions/logging_setup/"

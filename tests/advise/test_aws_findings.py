@@ -23,77 +23,10 @@ from bedrock_usage.price import Pricer
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from .conftest import SONNET45, WINDOW, add, usage
+from .aws_shapes import LEGACY, MODELS, QUOTAS, REGION, SONNET_PROFILE
+from .conftest import WINDOW, add, usage
 
-REGION = "us-east-1"
-SONNET_PROFILE = f"us.{SONNET45}"
-LEGACY = "anthropic.claude-3-5-sonnet-20240620-v1:0"
 PT_ARN = f"arn:aws:bedrock:{REGION}:123456789012:provisioned-model/abcd1234efgh"
-
-
-def _summary(model_id: str, name: str, lifecycle: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "modelArn": f"arn:aws:bedrock:{REGION}::foundation-model/{model_id}",
-        "modelId": model_id,
-        "modelName": name,
-        "providerName": "Anthropic",
-        "inputModalities": ["TEXT", "IMAGE"],
-        "outputModalities": ["TEXT"],
-        "responseStreamingSupported": True,
-        "customizationsSupported": [],
-        "inferenceTypesSupported": ["INFERENCE_PROFILE"],
-        "modelLifecycle": lifecycle,
-    }
-
-
-EOL = datetime(2026, 12, 20, tzinfo=UTC)
-MODELS = {
-    "modelSummaries": [
-        _summary(SONNET45, "Claude Sonnet 4.5", {"status": "ACTIVE"}),
-        _summary(
-            LEGACY,
-            "Claude 3.5 Sonnet",
-            {"status": "LEGACY", "legacyTime": datetime(2025, 8, 25, tzinfo=UTC), "endOfLifeTime": EOL},
-        ),
-    ]
-}
-
-
-def _quota(code: str, name: str, value: float) -> dict[str, Any]:
-    return {
-        "ServiceCode": "bedrock",
-        "ServiceName": "Amazon Bedrock",
-        "QuotaArn": f"arn:aws:servicequotas:{REGION}:123456789012:bedrock/{code}",
-        "QuotaCode": code,
-        "QuotaName": name,
-        "Value": value,
-        "Unit": "None",
-        "Adjustable": True,
-        "GlobalQuota": False,
-        "QuotaAppliedAtLevel": "ACCOUNT",
-    }
-
-
-QUOTAS = {
-    "Quotas": [
-        _quota(
-            "L-4A6BFAB1",
-            "Cross-region model inference requests per minute for Anthropic Claude Sonnet 4.5 V1",
-            200,
-        ),
-        _quota(
-            "L-F4DDD3EB",
-            "Cross-region model inference tokens per minute for Anthropic Claude Sonnet 4.5 V1",
-            200_000,
-        ),
-        _quota(
-            "L-381AD9EE",
-            "Model invocation max tokens per day for Anthropic Claude Sonnet 4.5 V1 "
-            "(doubled for cross-region calls)",
-            144_000_000,
-        ),
-    ]
-}
 
 
 def _provisioned(status: str = "InService") -> dict[str, Any]:

@@ -5,31 +5,17 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
 
-import boto3
 import pytest
 from bedrock_usage import bill_cli
 from bedrock_usage.cli import build_parser
 from botocore.stub import Stubber
 
+from ..stubbed_session import StubbedSession
 from .ce_shapes import BEDROCK, CLAUDE, S3, daily_request, group, period, response, tag_request
 
 TODAY = date(2026, 11, 20)
 D18, D19 = date(2026, 11, 18), date(2026, 11, 19)
-
-
-class Session:
-    def __init__(self, respond: Any) -> None:
-        self.respond = respond
-        self.stubber: Stubber | None = None
-
-    def client(self, service: str, **kwargs: Any) -> Any:
-        made = boto3.session.Session().client(service, **kwargs)
-        self.stubber = Stubber(made)
-        self.respond(self.stubber)
-        self.stubber.activate()
-        return made
 
 
 def _daily(stub: Stubber, start: date) -> None:
@@ -70,10 +56,11 @@ def test_by_usage_type_prints_days_final_or_provisional_and_the_usage_types(
             ),
         )
 
-    session = Session(respond)
+    session = StubbedSession({"ce": respond})
     args = build_parser().parse_args(["bill", "--days", "2"])
     assert bill_cli.run(args, session=session, today=TODAY) == 0
-    session.stubber.assert_no_pending_responses()
+    (stubber,) = session.stubbers  # one Cost Explorer client
+    stubber.assert_no_pending_responses()
     out = capsys.readouterr().out
     assert "2026-11-18         $2.55  final" in out
     assert "2026-11-19         $1.00  provisional" in out
@@ -108,10 +95,11 @@ def test_by_team_as_json_shows_untagged_spend(capsys: pytest.CaptureFixture[str]
             tag_request("iamPrincipal/team", date(2026, 11, 1), TODAY, BEDROCK, CLAUDE, token="next"),
         )
 
-    session = Session(respond)
+    session = StubbedSession({"ce": respond})
     args = build_parser().parse_args(["bill", "--by", "team", "--tag-key", "team", "--format", "json"])
     assert bill_cli.run(args, session=session, today=TODAY) == 0
-    session.stubber.assert_no_pending_responses()
+    (stubber,) = session.stubbers  # one Cost Explorer client
+    stubber.assert_no_pending_responses()
     data = json.loads(capsys.readouterr().out)
     assert [d["final"] for d in data["days"]] == [True, False]
     (team,) = data["billing"]["by_tag"]
@@ -124,24 +112,8 @@ def test_by_team_as_json_shows_untagged_spend(capsys: pytest.CaptureFixture[str]
 
 def test_by_caller_says_it_needs_the_cur_export(capsys: pytest.CaptureFixture[str]) -> None:
     args = build_parser().parse_args(["bill", "--by", "caller"])
-    assert bill_cli.run(args, session=Session(lambda stub: None), today=TODAY) == 2
+    assert bill_cli.run(args, session=StubbedSession({"ce": lambda stub: None}), today=TODAY) == 2
     assert "--cur-table and --cur-workgroup" in capsys.readouterr().err
-
-
-class TwoClients:
-    """Cost Explorer and Athena, each answered by its own Stubber."""
-
-    def __init__(self, responders: dict[str, Any]) -> None:
-        self.responders = responders
-        self.stubbers: list[Stubber] = []
-
-    def client(self, service: str, **kwargs: Any) -> Any:
-        made = boto3.session.Session().client(service, region_name="us-east-1", config=kwargs.get("config"))
-        stubber = Stubber(made)
-        self.responders[service](stubber)
-        stubber.activate()
-        self.stubbers.append(stubber)
-        return made
 
 
 def test_by_caller_reads_the_last_final_day_from_cur(capsys: pytest.CaptureFixture[str]) -> None:
@@ -173,7 +145,7 @@ def test_by_caller_reads_the_last_final_day_from_cur(capsys: pytest.CaptureFixtu
             {"ResultSet": {"Rows": [{"Data": [{"VarCharValue": v} for v in row]} for row in rows]}},
         )
 
-    session = TwoClients({"ce": lambda stub: _daily(stub, date(2026, 11, 18)), "athena": athena})
+    session = StubbedSession({"ce": lambda stub: _daily(stub, date(2026, 11, 18)), "athena": athena})
     args = build_parser().parse_args(
         ["bill", "--days", "2", "--by", "caller", "--cur-table", "cid.cur2", "--cur-workgroup", "wg"]
     )
@@ -191,5 +163,5 @@ def test_a_denied_cost_explorer_is_exit_1_with_one_line(capsys: pytest.CaptureFi
         stub.add_client_error("get_cost_and_usage", "AccessDeniedException", "User is not authorized", 400)
 
     args = build_parser().parse_args(["bill"])
-    assert bill_cli.run(args, session=Session(respond), today=TODAY) == 1
+    assert bill_cli.run(args, session=StubbedSession({"ce": respond}), today=TODAY) == 1
     assert "cost-explorer failed: ClientError" in capsys.readouterr().err

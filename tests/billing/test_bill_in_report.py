@@ -22,7 +22,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import boto3
 from bedrock_usage.cli import format_text
 from bedrock_usage.digest import render_digest
 from bedrock_usage.model import Window
@@ -30,6 +29,7 @@ from bedrock_usage.pipeline import ReportSettings, run_report
 from botocore.stub import Stubber
 
 from ..engine.helpers import ALICE, NOVA_LITE, at, record, write_gz
+from ..stubbed_session import StubbedSession
 from .ce_shapes import (
     BEDROCK,
     CLAUDE,
@@ -46,24 +46,6 @@ NOW = at("2026-11-20T12:00:00")
 WINDOW = Window.last_hours(24, NOW)
 NOV = date(2026, 11, 1)
 D18, D19, D20 = date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)
-
-
-class StubbedCostExplorer(boto3.session.Session):
-    """A real session whose Cost Explorer client answers from a Stubber."""
-
-    def __init__(self, respond: Any) -> None:
-        super().__init__()
-        self.respond = respond
-        self.stubbers: list[Stubber] = []
-
-    def client(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        made = super().client(*args, **kwargs)
-        if (args[0] if args else kwargs.get("service_name")) == "ce":
-            stubber = Stubber(made)
-            self.respond(stubber)
-            stubber.activate()
-            self.stubbers.append(stubber)
-        return made
 
 
 def archive(root: Path) -> Path:
@@ -140,7 +122,7 @@ def full(stub: Stubber) -> None:
 
 
 def run(tmp_path: Path, respond: Any, tag_keys: tuple[str, ...] = ("team", "cost-center")) -> tuple[Any, Any]:
-    session = StubbedCostExplorer(respond)
+    session = StubbedSession({"ce": respond})
     settings = ReportSettings(
         regions=("us-east-1",),
         logs_source=str(archive(tmp_path)),

@@ -16,35 +16,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import boto3
 from bedrock_usage.digest import render_digest
 from bedrock_usage.model import Window
 from bedrock_usage.pipeline import ReportSettings, run_report
 from botocore.stub import Stubber
 
 from ..engine.helpers import ALICE, BOB, NOVA_LITE, at, record, write_gz
+from ..stubbed_session import StubbedSession
 from .ce_shapes import BEDROCK, CLAUDE, daily_request, group, period, response, usage_type_request
 
 D18, D19 = date(2026, 11, 18), date(2026, 11, 19)
 ROLE = "arn:aws:iam::123456789012:role/PaymentsApp"
 BATCH_ROLE = "arn:aws:iam::123456789012:role/BatchRole"  # BOB is a session of it
-
-
-class Stubbed(boto3.session.Session):
-    def __init__(self, responders: dict[str, Any]) -> None:
-        super().__init__()
-        self.responders = responders
-        self.stubbers: list[Stubber] = []
-
-    def client(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        made = super().client(*args, **kwargs)
-        service = args[0] if args else kwargs.get("service_name")
-        if service in self.responders:
-            stubber = Stubber(made)
-            self.responders[service](stubber)
-            stubber.activate()
-            self.stubbers.append(stubber)
-        return made
 
 
 def _ce(stub: Stubber) -> None:
@@ -102,7 +85,7 @@ def _run(tmp_path: Path, athena: Any) -> Any:
         cur_table="cid.cur2",
         cur_workgroup="bedrock-usage",
     )
-    session = Stubbed({"ce": _ce, "athena": athena})
+    session = StubbedSession({"ce": _ce, "athena": athena})
     window = Window(at("2026-11-18T00:00:00"), at("2026-11-19T00:00:00"))
     report = run_report(
         window, settings, session=session, now=at("2026-11-20T12:00:00"), sleep=lambda s: None

@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 from bedrock_usage.doctor.core import Check, Context, StackInfo
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from tests.conftest import ACCOUNT_ID, REGION
@@ -43,6 +44,12 @@ class World:
             self.clients[service] = boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
         return self.clients[service]
 
+    def stub(self, service: str) -> Stubber:
+        """A Stubber on a real client the checks are handed, for what moto lacks; the caller activates it."""
+        client = boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
+        self.clients[service] = client
+        return Stubber(client)
+
     def stack(self) -> StackInfo:
         return StackInfo("bedrock-usage", self.outputs, self.parameters, self.resources, self.types)
 
@@ -67,6 +74,16 @@ def put_record(world: World, at: datetime, key: str | None = None) -> str:
     key = key or record_key(at)
     world.client("s3").put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(b'{"schemaType":"x"}\n'))
     return key
+
+
+def put_metric(
+    world: World, namespace: str, metric: str, value: float, at: datetime, **dimensions: str
+) -> None:
+    """One datapoint of a CloudWatch metric (moto keeps it for ListMetrics and GetMetricData sums)."""
+    datum: dict[str, Any] = {"MetricName": metric, "Value": value, "Timestamp": at}
+    if dimensions:
+        datum["Dimensions"] = [{"Name": name, "Value": v} for name, v in dimensions.items()]
+    world.client("cloudwatch").put_metric_data(Namespace=namespace, MetricData=[datum])
 
 
 def put_log_event(world: World, at: datetime) -> None:

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from bedrock_usage.doctor import cost_checks as checks
 from bedrock_usage.doctor.core import FAIL, PASS, SKIP, WARN, guarded
-from botocore.stub import Stubber
 
-from tests.conftest import ACCOUNT_ID, REGION
+from tests.conftest import ACCOUNT_ID
 from tests.doctor.conftest import World, only
 
 
@@ -19,14 +17,8 @@ def _group(service: str, amount: str) -> dict[str, Any]:
     return {"Keys": [service], "Metrics": {"UnblendedCost": {"Amount": amount, "Unit": "USD"}}}
 
 
-def _stub_ce(world: World) -> Stubber:
-    ce = boto3.client("ce", region_name=REGION)
-    world.clients["ce"] = ce
-    return Stubber(ce)
-
-
 def test_cost_explorer_reachable_passes_with_marketplace_spend(world: World) -> None:
-    stub = _stub_ce(world)
+    stub = world.stub("ce")
     stub.add_response(
         "get_cost_and_usage",
         {
@@ -60,7 +52,7 @@ def test_cost_explorer_reachable_passes_with_marketplace_spend(world: World) -> 
 
 
 def test_cost_explorer_not_enabled_warns(world: World) -> None:
-    stub = _stub_ce(world)
+    stub = world.stub("ce")
     stub.add_client_error(
         "get_cost_and_usage", "DataUnavailableException", "Data is not available. Please try again later."
     )
@@ -71,7 +63,7 @@ def test_cost_explorer_not_enabled_warns(world: World) -> None:
 
 
 def test_cost_explorer_denied_is_skipped(world: World) -> None:
-    stub = _stub_ce(world)
+    stub = world.stub("ce")
     stub.add_client_error(
         "get_cost_and_usage",
         "AccessDeniedException",
@@ -97,18 +89,11 @@ def _budget(filter_expression: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _stub_budget(world: World) -> Stubber:
-    budgets = boto3.client("budgets", region_name=REGION)
-    world.clients["budgets"] = budgets
-    world.account = None
-    return Stubber(budgets)
-
-
 EXPECTED = {"AccountId": ACCOUNT_ID, "BudgetName": "BedrockUsageBudget", "ShowFilterExpression": True}
 
 
 def test_budget_with_marketplace_filter_passes(world: World) -> None:
-    stub = _stub_budget(world)
+    stub = world.stub("budgets")
     stub.add_response(
         "describe_budget",
         _budget(
@@ -129,7 +114,7 @@ def test_budget_with_marketplace_filter_passes(world: World) -> None:
 
 
 def test_budget_on_amazon_bedrock_alone_warns(world: World) -> None:
-    stub = _stub_budget(world)
+    stub = world.stub("budgets")
     stub.add_response(
         "describe_budget", _budget({"Dimensions": {"Key": "SERVICE", "Values": ["Amazon Bedrock"]}}), EXPECTED
     )
@@ -140,7 +125,7 @@ def test_budget_on_amazon_bedrock_alone_warns(world: World) -> None:
 
 
 def test_missing_budget_fails(world: World) -> None:
-    stub = _stub_budget(world)
+    stub = world.stub("budgets")
     stub.add_client_error(
         "describe_budget", "NotFoundException", "Unable to get budget", expected_params=EXPECTED
     )

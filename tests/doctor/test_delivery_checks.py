@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 from bedrock_usage.alarms import AlarmNotification, parse_message
 from bedrock_usage.doctor import delivery_checks as checks
 from bedrock_usage.doctor.core import FAIL, PASS, SKIP, WARN
@@ -61,8 +60,7 @@ def _account(production: bool, sending: bool = True) -> dict[str, Any]:
 
 
 def _stub_ses(world: World, account: dict[str, Any], *, recipient_verified: bool) -> Stubber:
-    sesv2 = boto3.client("sesv2", region_name=REGION)
-    stub = Stubber(sesv2)
+    stub = world.stub("sesv2")
     stub.add_response("get_account", account, {})
     if not account["ProductionAccessEnabled"]:
         if recipient_verified:
@@ -83,7 +81,6 @@ def _stub_ses(world: World, account: dict[str, Any], *, recipient_verified: bool
                     f"Email identity {identity} does not exist.",
                     404,
                 )
-    world.clients["sesv2"] = sesv2
     return stub
 
 
@@ -134,10 +131,24 @@ def test_router_not_subscribed_fails(world: World) -> None:
     assert "not subscribed" in row.seen
 
 
+def test_router_on_the_second_page_is_found(world: World) -> None:
+    # moto pages ListSubscriptionsByTopic at 100, as SNS does: the router, subscribed 101st, is on page 2.
+    sns, topic = world.client("sns"), world.outputs["AlertTopicArn"]
+    for n in range(100):
+        sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=f"person{n}@example.com")
+    add_subscriptions(world, email=False)
+    first = sns.list_subscriptions_by_topic(TopicArn=topic)
+    assert len(first["Subscriptions"]) == 100
+    assert first.get("NextToken")
+    row = only(world.run(checks.check_topic))
+    assert row.status == PASS
+    assert row.seen.startswith("101 subscription(s)")
+    assert ROUTER_ARN in row.seen
+
+
 def test_unconfirmed_email_warns(world: World) -> None:
     topic = world.outputs["AlertTopicArn"]
-    sns = boto3.client("sns", region_name=REGION)
-    stub = Stubber(sns)
+    stub = world.stub("sns")
     # ListSubscriptionsByTopic: an unconfirmed email subscription has the ARN "PendingConfirmation".
     stub.add_response(
         "list_subscriptions_by_topic",
@@ -161,7 +172,6 @@ def test_unconfirmed_email_warns(world: World) -> None:
         },
         {"TopicArn": topic},
     )
-    world.clients["sns"] = sns
     with stub:
         row = only(world.run(checks.check_topic))
     assert row.status == WARN

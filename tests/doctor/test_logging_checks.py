@@ -10,14 +10,25 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
+import pytest
 from bedrock_usage.collect import insights
 from bedrock_usage.doctor import logging_checks as checks
 from bedrock_usage.doctor.core import FAIL, PASS, SKIP, WARN
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
 
 from tests.conftest import ACCOUNT_ID, REGION
-from tests.doctor.conftest import BUCKET, LOG_GROUP, NOW, ROLE_ARN, World, only, put_log_event, put_record
+from tests.doctor.conftest import (
+    BUCKET,
+    LOG_GROUP,
+    NOW,
+    ROLE_ARN,
+    World,
+    only,
+    put_log_event,
+    put_metric,
+    put_record,
+    record_key,
+)
 
 # --------------------------------------------------------------------------------------------- 1
 
@@ -64,9 +75,7 @@ def test_config_without_outputs_is_skipped(world: World) -> None:
 
 
 def _delivery(world: World, metric: str, value: float, at: datetime = NOW - timedelta(hours=2)) -> None:
-    world.client("cloudwatch").put_metric_data(
-        Namespace="AWS/Bedrock", MetricData=[{"MetricName": metric, "Value": value, "Timestamp": at}]
-    )
+    put_metric(world, "AWS/Bedrock", metric, value, at)
 
 
 def test_deliveries_without_failures_pass(world: World) -> None:
@@ -103,6 +112,23 @@ def test_fresh_object_under_the_expected_layout_passes(world: World) -> None:
     assert row.status == PASS
     assert key in row.seen
     assert key.startswith(f"AWSLogs/{ACCOUNT_ID}/BedrockModelInvocationLogs/{REGION}/")
+
+
+def test_a_record_on_the_second_page_is_found(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # moto ends a ListObjectsV2 page at MaxKeys (S3's default 1000, here 2): page 1 holds only large
+    # bodies (keys sort by name, and 00/ sorts first), the record is on page 2.
+    monkeypatch.setenv("MOTO_S3_DEFAULT_MAX_KEYS", "2")
+    now = datetime.now(UTC)
+    day = f"AWSLogs/{ACCOUNT_ID}/BedrockModelInvocationLogs/{REGION}/{now:%Y/%m/%d}"
+    for n in (1, 2):
+        world.client("s3").put_object(Bucket=BUCKET, Key=f"{day}/00/data/req-{n}_input.json.gz", Body=b"x")
+    key = put_record(world, now, key=record_key(now.replace(hour=23)))
+    first = world.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=f"{day}/")
+    assert first["IsTruncated"]
+    assert key not in [item["Key"] for item in first["Contents"]]
+    row = only(world.run(checks.check_s3_objects, now))
+    assert row.status == PASS
+    assert key in row.seen
 
 
 def test_key_prefix_parameter_moves_the_layout(world: World) -> None:
@@ -182,12 +208,11 @@ def _cells(**values: str) -> list[dict[str, str]]:
 
 
 def _stub_query(world: World, rows: list[list[dict[str, str]]]) -> dict[str, Any]:
-    logs = boto3.client("logs", region_name=REGION)
+    stub = world.stub("logs")
     sent: dict[str, Any] = {}
-    logs.meta.events.register(
+    stub.client.meta.events.register(
         "provide-client-params.logs.StartQuery", lambda params, **_: sent.update(params)
     )
-    stub = Stubber(logs)
     stub.add_response(
         "start_query",
         {"queryId": "12ab3456-12ab-123a-789e-1234567890ab"},
@@ -203,7 +228,6 @@ def _stub_query(world: World, rows: list[list[dict[str, str]]]) -> dict[str, Any
         },
     )
     stub.activate()
-    world.clients["logs"] = logs
     return sent
 
 

@@ -10,29 +10,18 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import boto3
 from bedrock_usage.doctor import metric_checks as checks
 from bedrock_usage.doctor.core import FAIL, PASS, SKIP, WARN
 from botocore.stub import ANY, Stubber
 
 from tests.conftest import ACCOUNT_ID, REGION
-from tests.doctor.conftest import NOW, REPORT, World, add_alarms, only
+from tests.doctor.conftest import NOW, REPORT, World, add_alarms, only, put_metric
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2040
 
 
 def _model_metric(world: World, model_id: str, metric: str, value: float = 10.0) -> None:
-    world.client("cloudwatch").put_metric_data(
-        Namespace="AWS/Bedrock",
-        MetricData=[
-            {
-                "MetricName": metric,
-                "Dimensions": [{"Name": "ModelId", "Value": model_id}],
-                "Value": value,
-                "Timestamp": NOW - timedelta(hours=1),
-            }
-        ],
-    )
+    put_metric(world, "AWS/Bedrock", metric, value, NOW - timedelta(hours=1), ModelId=model_id)
 
 
 # --------------------------------------------------------------------------------------------- 4
@@ -141,19 +130,17 @@ def _stub_graphs(world: World) -> tuple[Stubber, list[dict[str, object]]]:
     world.types.update(
         {"HighInputTokenAlarm": "AWS::CloudWatch::Alarm", "Err": "AWS::CloudWatch::CompositeAlarm"}
     )
-    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    stub = world.stub("cloudwatch")
     widgets: list[dict[str, object]] = []
-    cloudwatch.meta.events.register(
+    stub.client.meta.events.register(
         "provide-client-params.cloudwatch.GetMetricWidgetImage",
         lambda params, **_: widgets.append(json.loads(params["MetricWidget"])),
     )
-    stub = Stubber(cloudwatch)
     stub.add_response(
         "describe_alarms",
         {"MetricAlarms": [INSIGHTS_ALARM], "CompositeAlarms": [COMPOSITE]},
         {"AlarmNames": ANY, "AlarmTypes": ["MetricAlarm", "CompositeAlarm"]},
     )
-    world.clients["cloudwatch"] = cloudwatch
     return stub, widgets
 
 
@@ -233,17 +220,7 @@ def test_graph_without_the_api_is_skipped(world: World) -> None:
 
 
 def _lambda_metric(world: World, metric: str, value: float) -> None:
-    world.client("cloudwatch").put_metric_data(
-        Namespace="AWS/Lambda",
-        MetricData=[
-            {
-                "MetricName": metric,
-                "Dimensions": [{"Name": "FunctionName", "Value": REPORT}],
-                "Value": value,
-                "Timestamp": NOW - timedelta(hours=6),
-            }
-        ],
-    )
+    put_metric(world, "AWS/Lambda", metric, value, NOW - timedelta(hours=6), FunctionName=REPORT)
 
 
 def _digest_log(world: World, **result: object) -> str:

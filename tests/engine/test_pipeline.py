@@ -17,6 +17,9 @@ from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from ..billing.ce_shapes import BEDROCK, CLAUDE, S3, group, period, response
+from ..moto_gaps import drop_percentiles
+from ..stubbed_session import StubbedSession
 from .helpers import ALICE, BOB, NOVA_LITE, at, record, write_gz
 
 NOW = at("2026-11-20T12:00:00")
@@ -105,13 +108,6 @@ def test_bad_settings_raise(kwargs: dict[str, Any], message: str) -> None:
         ReportSettings(**kwargs)
 
 
-def _drop_percentiles(params: dict[str, Any], **_: Any) -> None:
-    """moto 5.2.5 crashes on percentile statistics; drop those queries so the rest runs against moto."""
-    params["MetricDataQueries"] = [
-        q for q in params["MetricDataQueries"] if not q.get("MetricStat", {}).get("Stat", "").startswith("p")
-    ]
-
-
 @mock_aws
 def test_cloudwatch_in_two_regions_is_merged_per_model() -> None:
     """moto for ListMetrics/GetMetricData Sum and Average (faithful); percentile queries are dropped."""
@@ -131,7 +127,7 @@ def test_cloudwatch_in_two_regions_is_merged_per_model() -> None:
                 ],
             )
     session = boto3.session.Session()
-    session.events.register("provide-client-params.cloudwatch.GetMetricData", _drop_percentiles)
+    session.events.register("provide-client-params.cloudwatch.GetMetricData", drop_percentiles)
     settings = ReportSettings(regions=("us-east-1", "eu-west-1"), log_group=None)
     report = run_report(Window(NOW - timedelta(hours=24), NOW), settings, session=session, now=NOW)
     assert report.failures == []
@@ -142,58 +138,14 @@ def test_cloudwatch_in_two_regions_is_merged_per_model() -> None:
     assert report.cost_usd == Decimal("0.09")  # 1.5M x $0.06
 
 
-class _StubbedCostExplorer(boto3.session.Session):
-    """A real session whose Cost Explorer client answers from a Stubber (moto does not do Cost Explorer)."""
-
-    def __init__(self, respond: Any) -> None:
-        super().__init__()
-        self.respond = respond
-        self.stubbers: list[Stubber] = []
-
-    def client(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        made = super().client(*args, **kwargs)
-        if (args[0] if args else kwargs.get("service_name")) == "ce":
-            stubber = Stubber(made)
-            self.respond(stubber)
-            stubber.activate()
-            self.stubbers.append(stubber)
-        return made
-
-
-def _ce_day(day: date, amounts: dict[str, str]) -> dict[str, Any]:
-    return {
-        "TimePeriod": {"Start": day.isoformat(), "End": (day + timedelta(days=1)).isoformat()},
-        "Total": {},
-        "Groups": [
-            {"Keys": [service], "Metrics": {"UnblendedCost": {"Amount": amount, "Unit": "USD"}}}
-            for service, amount in amounts.items()
-        ],
-        "Estimated": False,
-    }
-
-
 def test_cost_explorer_billed_days_are_set_beside_the_estimate(tmp_path: Path) -> None:
     """Stubber with GetCostAndUsage's real response shape; Marketplace-billed Claude is counted."""
 
     def respond(stub: Stubber) -> None:
-        stub.add_response(
-            "get_cost_and_usage",
-            {
-                "ResultsByTime": [
-                    _ce_day(
-                        date(2026, 11, 19),
-                        {
-                            "Amazon Bedrock": "0.03",
-                            "Claude Sonnet 4.5 (Amazon Bedrock Edition)": "1.50",
-                            "Amazon Simple Storage Service": "9.99",
-                        },
-                    )
-                ],
-                "DimensionValueAttributes": [],
-            },
-        )
+        day = [group([BEDROCK], "0.03"), group([CLAUDE], "1.50"), group([S3], "9.99")]
+        stub.add_response("get_cost_and_usage", response([period(date(2026, 11, 19), day, estimated=False)]))
 
-    session = _StubbedCostExplorer(respond)
+    session = StubbedSession({"ce": respond})
     settings = ReportSettings(regions=("us-east-1",), logs_source=str(_archive(tmp_path)), cost_explorer=True)
     report = run_report(WINDOW, settings, session=session, now=NOW)
     assert report.failures == []
@@ -205,7 +157,7 @@ def test_cost_explorer_denied_is_a_failure_and_the_report_still_comes(tmp_path: 
     def respond(stub: Stubber) -> None:
         stub.add_client_error("get_cost_and_usage", "AccessDeniedException", "not enabled", 400)
 
-    session = _StubbedCostExplorer(respond)
+    session = StubbedSession({"ce": respond})
     settings = ReportSettings(regions=("us-east-1",), logs_source=str(_archive(tmp_path)), cost_explorer=True)
     report = run_report(WINDOW, settings, session=session, now=NOW)
     assert [f.source for f in report.failures] == ["cost-explorer"]
@@ -258,7 +210,7 @@ def test_a_previous_window_missing_a_region_shows_no_change_and_says_why() -> No
                 ],
             )
     session = _DeniesPreviousWindow(window.start)
-    session.events.register("provide-client-params.cloudwatch.GetMetricData", _drop_percentiles)
+    session.events.register("provide-client-params.cloudwatch.GetMetricData", drop_percentiles)
     settings = ReportSettings(regions=("us-east-1", "eu-west-1"), log_group=None)
 
     report = run_report(window, settings, session=session, now=NOW)

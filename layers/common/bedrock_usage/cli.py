@@ -80,7 +80,8 @@ _PRICE_CACHE: dict[str, Any] = {
     "metavar": "FILE|s3://BUCKET/KEY|off",
     "default": None,
     "help": "AWS Price List cache, refreshed daily (default $BEDROCK_USAGE_PRICE_CACHE, else "
-    "~/.cache/bedrock-usage/price-list.json; off: genai-prices only)",
+    "~/.cache/bedrock-usage/price-list.json; off: genai-prices only); the findings' Service Quotas "
+    "lists are kept beside it, in service-quotas.json",
 }
 
 

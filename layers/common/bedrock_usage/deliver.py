@@ -72,20 +72,24 @@ def send_once[T](call: Callable[[], T], *, sleep: Callable[[float], None] = time
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def topic_subscriptions(sns: Any, topic_arn: str) -> list[dict[str, Any]]:
+    """Every subscription of the topic, all pages (SNS returns 100 a page)."""
+    pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
+    return [subscription for page in pages for subscription in page.get("Subscriptions", [])]
+
+
 def confirmed_email_subscriptions(sns: Any, topic_arn: str) -> int:
     """How many people the topic reaches by email: confirmed `email`/`email-json` subscriptions.
 
     A subscription not yet confirmed has SubscriptionArn "PendingConfirmation" and receives nothing
     (SNS ListSubscriptionsByTopic; REFERENCE.md section 7).
     """
-    count = 0
-    for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
-        for subscription in page.get("Subscriptions", []):
-            if subscription.get("Protocol") in ("email", "email-json") and str(
-                subscription.get("SubscriptionArn", "")
-            ).startswith("arn:"):
-                count += 1
-    return count
+    return sum(
+        1
+        for subscription in topic_subscriptions(sns, topic_arn)
+        if subscription.get("Protocol") in ("email", "email-json")
+        and str(subscription.get("SubscriptionArn", "")).startswith("arn:")
+    )
 
 
 @dataclass(frozen=True)

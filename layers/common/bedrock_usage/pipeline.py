@@ -17,6 +17,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bedrock_usage.advise import advise
+from bedrock_usage.advise.quota_cache import QuotaCache, store_beside
 from bedrock_usage.analyze import build_report
 from bedrock_usage.collect.logfiles import collect_logfiles
 from bedrock_usage.model import Counts, Report, SourceFailure, Usage, Window
@@ -53,7 +54,7 @@ class ReportSettings:
     # 300 s, and the digest must still go out when Insights is slow).
     insights_timeout_s: float = 120
     # Where the AWS Price List catalogue is cached: a file path or s3://bucket/key; None or "off": no
-    # Price List (genai-prices only).
+    # Price List (genai-prices only). The findings' Service Quotas lists are cached beside it.
     price_cache: str | None = None
     # Publish the last complete day's estimated cost per model (BedrockUsageMonitor/EstimatedCostUSD) for the
     # anomaly-detection alarm: the scheduled ReportFunction does; the CLI does not.
@@ -285,7 +286,14 @@ def run_report(
 
     # Findings that call AWS (quotas, lifecycle, provisioned throughput) need the account, not log files.
     aws = None if settings.logs_source else (lambda service, region: client(service, region))
-    advise(report, current, pricer, client=aws, regions=settings.regions)
+    # Service Quotas lists are kept a day beside the Price List cache (advise/quota_cache.py).
+    quotas = None
+    if aws is not None:
+        quotas = QuotaCache(store_beside(settings.price_cache, lambda s: client(s)), now=generated)
+    advise(report, current, pricer, client=aws, regions=settings.regions, quota_cache=quotas)
+    if quotas is not None:
+        quotas.save()
+        report.warnings.extend(quotas.warnings)
     if settings.publish_cost_metric:
         _publish_cost(report, current, pricer, client("cloudwatch"), as_of)
     if catalogue is not None:

@@ -18,6 +18,7 @@ from bedrock_usage.advise.anomaly import anomalies
 from bedrock_usage.advise.batch import batch_candidates
 from bedrock_usage.advise.cache import unread_cache
 from bedrock_usage.advise.geo import geo_vs_global
+from bedrock_usage.advise.quota_cache import QuotaCache
 from bedrock_usage.model import Finding, Report, Usage
 from bedrock_usage.price import Pricer
 
@@ -37,8 +38,11 @@ def advise(
     *,
     client: ClientFactory | None = None,
     regions: Sequence[str] = (),
+    quota_cache: QuotaCache | None = None,
 ) -> None:
-    """Compute every finding the data allows into `report` (findings sorted by dollars, then severity)."""
+    """Compute every finding the data allows into `report` (findings sorted by dollars, then severity).
+
+    `quota_cache` keeps the Service Quotas lists between reports; without one they are listed every time."""
     at = report.window.end
     findings: list[Finding] = []
     findings += geo_vs_global(report, pricer, at)
@@ -52,7 +56,8 @@ def advise(
         for kind in AWS_KINDS:
             report.findings_not_computed[kind] = "needs the AWS APIs; this report read log files only"
     else:
-        findings += _from_aws(report, usage, pricer, client, list(regions or report.regions))
+        cache = quota_cache or QuotaCache(None)
+        findings += _from_aws(report, usage, pricer, client, list(regions or report.regions), cache)
     report.findings = sorted(findings, key=Finding.sort_key)
 
 
@@ -63,10 +68,15 @@ def _failed(report: Report, kind: str, what: str, region: str, exc: Exception) -
 
 
 def _from_aws(
-    report: Report, usage: Usage, pricer: Pricer, client: ClientFactory, regions: list[str]
+    report: Report,
+    usage: Usage,
+    pricer: Pricer,
+    client: ClientFactory,
+    regions: list[str],
+    quota_cache: QuotaCache,
 ) -> list[Finding]:
     """Findings 4, 5 and 6: per Region, one ListFoundationModels, one ListProvisionedModelThroughputs page,
-    the Service Quotas pages and one GetMetricData (paginated) for the models used there."""
+    the Service Quotas pages (unless cached today) and one GetMetricData (paginated) for the models used."""
     found: list[Finding] = []
     catalogues: dict[str, dict[str, dict[str, Any]]] = {}
     for region in regions:
@@ -94,7 +104,7 @@ def _from_aws(
             )
             continue
         try:
-            found += _headroom(report, pricer, client, region, in_use, catalogues[region])
+            found += _headroom(report, pricer, client, region, in_use, catalogues[region], quota_cache)
         except AWS_ERRORS as exc:
             _failed(report, quotas.KIND, "Service Quotas or GetMetricData", region, exc)
     return found
@@ -107,6 +117,7 @@ def _headroom(
     region: str,
     in_use: list[str],
     catalogue: dict[str, dict[str, Any]],
+    quota_cache: QuotaCache,
 ) -> list[Finding]:
     # Quota names spell the model's provider and name: a model Bedrock does not list here (a provisioned or
     # custom model, an unresolved application profile) has no per-minute quota to compare with.
@@ -115,12 +126,12 @@ def _headroom(
     found: list[Finding] = []
     if named:
         sq = client("service-quotas", region)
-        index = quotas.quota_index(sq)
+        index = quota_cache.index(sq, region)
         use = quotas.peaks(client("cloudwatch", region), named, report.window)
         found, missing = quotas.headroom(region, named, pricer, catalogue, index, use)
         if missing:
             # Quotas never changed from their default have no applied value: read the defaults only then.
-            defaults = {**quotas.quota_index(sq, defaults=True), **index}
+            defaults = {**quota_cache.index(sq, region, defaults=True), **index}
             more, missing = quotas.headroom(region, missing, pricer, catalogue, defaults, use)
             found += more
         unmatched += missing

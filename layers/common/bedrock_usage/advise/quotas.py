@@ -47,20 +47,27 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().replace("-", " ").split())
 
 
-def quota_index(service_quotas: Any, *, defaults: bool = False) -> dict[QuotaKey, Quota]:
-    """Bedrock's per-minute model quotas by (scope, requests|tokens, normalised model name)."""
+def quota_list(service_quotas: Any, *, defaults: bool = False) -> list[Quota]:
+    """Bedrock's per-minute model quotas (applied, or AWS defaults), every page."""
     op = "list_aws_default_service_quotas" if defaults else "list_service_quotas"
-    out: dict[QuotaKey, Quota] = {}
     pages = service_quotas.get_paginator(op).paginate(
         ServiceCode="bedrock", PaginationConfig={"PageSize": 100}
     )
-    for page in pages:
-        for q in page.get("Quotas", []):
-            match = _NAME_RE.match(_norm(q["QuotaName"]))
-            if match and "Value" in q:
-                out[(_SCOPE[match[1]], match[2], match[3])] = Quota(
-                    q["QuotaCode"], q["QuotaName"], float(q["Value"])
-                )
+    return [
+        Quota(q["QuotaCode"], q["QuotaName"], float(q["Value"]))
+        for page in pages
+        for q in page.get("Quotas", [])
+        if "Value" in q and _NAME_RE.match(_norm(q["QuotaName"]))
+    ]
+
+
+def quota_index(listed: list[Quota]) -> dict[QuotaKey, Quota]:
+    """The quotas by (scope, requests|tokens, normalised model name)."""
+    out: dict[QuotaKey, Quota] = {}
+    for quota in listed:
+        match = _NAME_RE.match(_norm(quota.name))
+        if match:
+            out[(_SCOPE[match[1]], match[2], match[3])] = quota
     return out
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bedrock_usage.deliver import publish_text
+from bedrock_usage.deliver import publish_text, topic_subscriptions
 from bedrock_usage.digest import Digest
 from bedrock_usage.digest_delivery import POSSIBLY_DELIVERED, UNDELIVERED, deliver_digest
 from bedrock_usage.doctor.core import FAIL, PASS, SKIP, WARN, Check, Context, describe_error, error_code
@@ -107,25 +107,13 @@ def check_ses_account(ctx: Context) -> Check:
     return Check("5b", name, PASS, seen)
 
 
-def _subscriptions(sns: Any, topic: str) -> list[dict[str, Any]]:
-    subs: list[dict[str, Any]] = []
-    request: dict[str, Any] = {"TopicArn": topic}
-    for _ in range(50):
-        page = sns.list_subscriptions_by_topic(**request)
-        subs += page.get("Subscriptions", [])
-        if not page.get("NextToken"):
-            break
-        request["NextToken"] = page["NextToken"]
-    return subs
-
-
 def check_topic(ctx: Context) -> Check:
     """6. The alert topic: who is subscribed, confirmed or not, and the alarm router among them."""
     name = "Alert topic subscriptions"
     topic = ctx.stack.output("AlertTopicArn")
     if not topic:
         return Check("6", name, SKIP, "the stack has no AlertTopicArn output")
-    subs = _subscriptions(ctx.client("sns"), topic)
+    subs = topic_subscriptions(ctx.client("sns"), topic)
     router = ctx.stack.resources.get("AlarmRouterFunction")
     router_subscribed = any(
         s.get("Protocol") == "lambda"

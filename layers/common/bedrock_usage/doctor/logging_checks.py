@@ -104,18 +104,14 @@ def log_prefix(ctx: Context) -> str:
 
 
 def _newest(s3: Any, bucket: str, prefix: str) -> dict[str, Any] | None:
+    """The newest record object under `prefix`: every page, as keys are listed by name, not by age."""
     newest: dict[str, Any] | None = None
-    request: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
-    for _ in range(20):  # one day holds a few thousand objects at most for a typical account
-        page = s3.list_objects_v2(**request)
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for item in page.get("Contents", []):
             if "/data/" in item["Key"]:
                 continue  # large bodies, not records
             if newest is None or item["LastModified"] > newest["LastModified"]:
                 newest = item
-        if not page.get("IsTruncated"):
-            break
-        request["ContinuationToken"] = page["NextContinuationToken"]
     return newest
 
 

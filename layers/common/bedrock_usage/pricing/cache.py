@@ -100,6 +100,31 @@ def store_from(location: str, client: Callable[[str], Any]) -> Store | None:
     return FileStore(Path(location).expanduser())
 
 
+def read_regions[T](store: Store, schema: int, what: str, parse: Callable[[Any], T]) -> dict[str, T]:
+    """A cache's entries per Region, parsed; {} when there is none, it has another schema or is unreadable."""
+    try:
+        body = store.read()
+        data = json.loads(body) if body is not None else {}
+        if data.get("schema") != schema:
+            return {}
+        return {str(region): parse(entry) for region, entry in data.get("regions", {}).items()}
+    except _ERRORS as exc:
+        # An unreadable cache is only a cache: fetch again.
+        logger.warning(f"{what} cache unreadable", extra={"error": str(exc)})
+        return {}
+
+
+def write_regions(store: Store, schema: int, what: str, regions: dict[str, Any]) -> str | None:
+    """Write a cache's entries per Region; on failure log it and return the report's warning (never raise)."""
+    body = json.dumps({"schema": schema, "regions": dict(sorted(regions.items()))}).encode()
+    try:
+        store.write(body)
+    except _ERRORS as exc:
+        logger.warning(f"{what} cache not saved", extra={"error": str(exc)})
+        return f"{what} cache not saved ({type(exc).__name__}); it is fetched again next run"
+    return None
+
+
 @dataclass
 class Catalogue:
     """Price List rates per Region, loaded lazily, refreshed when older than MAX_AGE."""
@@ -140,37 +165,19 @@ class Catalogue:
         """Write newly fetched Regions back to the store (a failure is logged, never raised)."""
         if not self._dirty or self.store is None:
             return
-        body = json.dumps(
-            {"schema": SCHEMA, "regions": {r: v.to_json() for r, v in sorted(self._regions.items())}}
-        ).encode()
-        try:
-            self.store.write(body)
+        regions = {r: v.to_json() for r, v in self._regions.items()}
+        problem = write_regions(self.store, SCHEMA, "price list", regions)
+        if problem:
+            self.warnings.append(problem)
+        else:
             self._dirty = False
-        except _ERRORS as exc:
-            logger.warning("price list cache not saved", extra={"error": str(exc)})
-            self.warnings.append(
-                f"price list cache not saved ({type(exc).__name__}); it is fetched again next run"
-            )
 
     def _load(self) -> None:
         if self._loaded:
             return
         self._loaded = True
-        if self.store is None:
-            return
-        try:
-            body = self.store.read()
-            if body is None:
-                return
-            data = json.loads(body)
-            if data.get("schema") != SCHEMA:
-                return
-            for name, value in data.get("regions", {}).items():
-                self._regions[str(name)] = RegionRates.from_json(value)
-        except _ERRORS as exc:
-            # An unreadable cache is only a cache: fetch again.
-            logger.warning("price list cache unreadable", extra={"error": str(exc)})
-            self._regions.clear()
+        if self.store is not None:
+            self._regions = read_regions(self.store, SCHEMA, "price list", RegionRates.from_json)
 
     def _fetch(self, region: str) -> RegionRates | None:
         if self.pricing is None:

@@ -51,6 +51,16 @@ class Premiums:
     requests: dict[str, int] = field(default_factory=dict)  # model -> long-context requests in the window
     thresholds: dict[str, int] = field(default_factory=dict)
 
+    def add(
+        self, model_id: str, caller: str, day: date, in_window: bool, counts: Counts, extra: Decimal
+    ) -> None:
+        """One group's premium: to its day, and (in the window) to its model, caller and request count."""
+        self.by_day[day] = self.by_day.get(day, Decimal(0)) + extra
+        if in_window:
+            self.by_model[model_id] = self.by_model.get(model_id, Decimal(0)) + extra
+            self.by_caller[caller] = self.by_caller.get(caller, Decimal(0)) + extra
+            self.requests[model_id] = self.requests.get(model_id, 0) + counts.invocations + counts.throttles
+
 
 @cache
 def library_tiers(ref: str, day: date) -> Tiers | None:
@@ -107,10 +117,7 @@ def premiums(pricer: Pricer, large: Mapping[LargeKey, Counts], at: datetime) -> 
         extra = tiers.long.scaled(scale).cost(counts) - unit.cost(counts)
         if extra <= 0:
             continue
-        out.by_day[day] = out.by_day.get(day, Decimal(0)) + extra
+        out.add(model_id, caller, day, in_window, counts, extra)
         if in_window:
-            out.by_model[model_id] = out.by_model.get(model_id, Decimal(0)) + extra
-            out.by_caller[caller] = out.by_caller.get(caller, Decimal(0)) + extra
-            out.requests[model_id] = out.requests.get(model_id, 0) + counts.invocations + counts.throttles
             out.thresholds[model_id] = tiers.threshold
     return out

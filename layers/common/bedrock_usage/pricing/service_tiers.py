@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal
 
 from bedrock_usage.model import Counts, TierKey
 from bedrock_usage.price import Pricer
@@ -40,9 +39,5 @@ def tier_premiums(
         extra = UnitPrices(inp, outp, unit.cache_read, unit.cache_write).cost(counts) - unit.cost(counts)
         if extra == 0:
             continue
-        out.by_day[day] = out.by_day.get(day, Decimal(0)) + extra
-        if in_window:
-            out.by_model[model_id] = out.by_model.get(model_id, Decimal(0)) + extra
-            out.by_caller[caller] = out.by_caller.get(caller, Decimal(0)) + extra
-            out.requests[model_id] = out.requests.get(model_id, 0) + counts.invocations + counts.throttles
+        out.add(model_id, caller, day, in_window, counts, extra)
     return out, unlisted
