@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bedrock_usage.cli import main
 from bedrock_usage.collect.logfile_accounts import UNKNOWN, account_of
 from bedrock_usage.collect.logfiles import collect_logfiles
 from bedrock_usage.digest import render_digest
@@ -138,10 +139,13 @@ def test_a_report_over_two_accounts_log_folders_has_accounts_and_an_accounts_sec
     """Given two log locations, one per account, Then the report ranks both, as monitoring mode does."""
     beta, gamma = _two_buckets(tmp_path)
     settings = ReportSettings(
-        regions=("us-east-1",), logs_source=f"{beta},{gamma}", price_overrides=json.dumps(PRICES)
+        regions=("us-east-1",), logs_source=f"{gamma},{beta}", price_overrides=json.dumps(PRICES)
     )
     report = run_report(WINDOW, settings, now=NOW)
     assert report.failures == []
+    # The dearest request is looked for in every location: beta's $5 call (3M in, 0.5M out), read second.
+    assert report.top_request is not None
+    assert (report.top_request["caller"], report.top_request["cost_usd"]) == (BETA_BOT, 5.0)
     # beta: 4M input x $1 + 0.5M output x $4 = $6; gamma: 1M x $1 + 0.25M x $4 = $2; previous: beta 2M = $2
     assert report.cost_usd == Decimal("8")
     assert [(a.account_id, a.cost_usd, a.counts.invocations) for a in report.accounts] == [
@@ -213,3 +217,17 @@ def test_a_failing_location_is_named_and_the_others_still_count(tmp_path: Path) 
     assert report.totals.invocations == 2
     assert report.previous_cost_usd is None
     assert report.accounts == []  # one account read
+
+
+def test_the_cli_reads_comma_separated_locations_and_refuses_a_missing_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    beta, gamma = _two_buckets(tmp_path)
+    since = ["--since", "2026-11-19T12:00:00Z", "--until", "2026-11-20T12:00:00Z"]
+    assert main(["report", *since, "--logs", f"{beta},{gamma}", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {a["account_id"]: a["invocations"] for a in data["accounts"]} == {BETA: 2, GAMMA: 1}
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", *since, "--logs", f"{beta},{tmp_path / 'gone'}"])
+    assert exit_info.value.code == 2
+    assert f"--logs {tmp_path / 'gone'}: no such file or folder" in capsys.readouterr().err
