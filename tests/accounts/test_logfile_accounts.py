@@ -114,6 +114,11 @@ def test_locations_split_on_commas_and_keep_an_existing_path_whole(tmp_path: Pat
     assert locations(str(odd)) == [str(odd)]
 
 
+def test_a_log_source_without_a_location_is_a_bad_setting() -> None:
+    with pytest.raises(ValueError, match="no log location in ' , '"):
+        ReportSettings(regions=("us-east-1",), logs_source=" , ")
+
+
 def _two_buckets(tmp_path: Path) -> tuple[Path, Path]:
     """One folder per account, as each account's bedrock-logs-<account> bucket holds its own records."""
     beta = _folder(

@@ -68,6 +68,8 @@ class ReportSettings:
         bad = [r for r in self.regions if not _REGION_RE.match(r)]
         if bad:
             raise ValueError(f"not an AWS region: {', '.join(bad)}")
+        if self.logs_source and not log_archive.locations(self.logs_source):
+            raise ValueError(f"no log location in {self.logs_source!r}")
         if self.trend_days < 1:
             raise ValueError(f"trend_days must be at least 1, got {self.trend_days}")
         if self.budget_usd is not None and self.budget_usd < 0:
