@@ -104,8 +104,9 @@ deploy: $(BIN)/.installed ## sam build, then sam deploy --guided against your AW
 	$(BIN)/sam build --template-file template.yaml
 	$(BIN)/sam deploy --guided
 
-demo: $(BIN)/.installed ## Run the whole pipeline on an embedded AWS emulator; writes build/demo/
-	env $(OFFLINE_ENV) $(BIN)/python -m scripts.demo
+demo: $(BIN)/.installed ## Run the whole pipeline on an embedded AWS emulator; writes build/demo/ (ARGS="--accounts 3")
+	@# PYTHONPATH: run this checkout's package even when the venv's editable install points elsewhere.
+	env $(OFFLINE_ENV) PYTHONPATH=$(CURDIR)/layers/common $(BIN)/python -m scripts.demo $(ARGS)
 
 preview: $(BIN)/.installed ## Render the demo digest in headless Chromium to build/demo/digest.png
 	env $(OFFLINE_ENV) $(BIN)/python -m scripts.preview

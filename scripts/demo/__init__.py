@@ -6,13 +6,14 @@ ReportFunction with events/24h.json and one alarm through AlarmRouterFunction, a
 to build/demo/. Where the emulator cannot do what AWS does, it says so in one line and never fakes a
 result: emulator.py lists those gaps and how the demo stands in for each.
 
-Usage: python -m scripts.demo [--per-day N] [--days N] [--seed N] [--out DIR] [--now ISO-8601]
+Usage: python -m scripts.demo [--per-day N] [--days N] [--seed N] [--accounts N] [--out DIR] [--now ISO-8601]
 
 One module per step, in the order run.py's STEPS runs them:
     emulator.py      moto in this process, and the stand-ins for what it cannot do
     stack.py         template.yaml's resources, through moto's CloudFormation (resources.py: the rest)
     logging_setup.py LoggingSetupFunction's Create, as CloudFormation sends it
     traffic.py       days of Bedrock traffic, written where Bedrock writes it (scripts/traffic.py makes it)
+    accounts.py      with --accounts N: emulated source accounts, each with its own log bucket and traffic
     report.py        ReportFunction with events/24h.json; the digest email
     alarm.py         one alarm notification through AlarmRouterFunction; its email
     summary.py       the report as JSON and build/demo/summary.json

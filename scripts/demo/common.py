@@ -48,6 +48,7 @@ class Outcome:
     alarm_subject: str | None = None
     stack_outputs: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    source_accounts: list[dict[str, Any]] = field(default_factory=list)  # --accounts: what each one wrote
 
 
 def skip(outcome: Outcome, what: str, why: str) -> None:
@@ -67,3 +68,4 @@ class Demo:
     days: int = 15
     per_day: int = 1000
     seed: int = 7
+    accounts: int = 1  # with the emulated source accounts (--accounts)

@@ -18,6 +18,11 @@ What moto cannot do, and what the demo does instead:
   from the log files in S3 instead (LOGS_SOURCE, report.py).
 - Metrics Insights (SELECT) and SEARCH expressions (moto returns made-up series): such GetMetricData calls
   fail here, so callers take their documented fallback.
+- Cross-account observability (OAM sinks and links; Metrics Insights GROUP BY AWS.AccountId; Logs Insights
+  over source accounts' log groups), for `--accounts N`: each emulated source account (moto keys its backends
+  by account; STS AssumeRole reaches it) writes its traffic to its own `bedrock-logs-<account>` bucket, and
+  the report reads every account's log files (LOGS_SOURCE, comma-separated) and splits them by each record's
+  accountId (accounts.py). Source accounts write no metrics or log events: nothing here would read them.
 - GetMetricWidgetImage: fails here, so the alarm email goes without its graph.
 - Keep a Simple-content email's text part and inline images: the SendEmail request is captured as sent
   (mail.py writes the .eml from it).

@@ -6,10 +6,10 @@ import datetime as dt
 import json
 from datetime import UTC, datetime
 
+from scripts.demo.accounts import report_logs_source
 from scripts.demo.common import REPO, Demo, DemoError, say, skip
 from scripts.demo.emulator import captured_ses_requests
 from scripts.demo.functions import stack_function
-from scripts.demo.logging_setup import destinations, logs_source
 from scripts.demo.mail import sent_messages, verify_identities, write_email
 
 
@@ -21,13 +21,14 @@ def step(demo: Demo) -> None:
     if function is None or not event_file.exists():
         skip(outcome, "ReportFunction", "the function or events/24h.json is missing")
         return
-    _, bucket, prefix, _ = destinations(stack, outcome)
     # moto does not aggregate Logs Insights queries (stats ... by) or compute percentiles, so the CloudWatch
     # path would show wrong numbers; the log-file collector reads the same records from the bucket instead.
-    function.env["LOGS_SOURCE"] = logs_source(bucket, prefix)
+    # With source accounts it has no cross-account observability either: their buckets are read too.
+    function.env["LOGS_SOURCE"] = report_logs_source(demo)
     say(
-        f"    the emulator cannot run Logs Insights aggregations or metric percentiles: the report reads the "
-        f"log files (LOGS_SOURCE={function.env['LOGS_SOURCE']}) instead"
+        "    the emulator cannot run Logs Insights aggregations or metric percentiles"
+        + (", nor link accounts (OAM, Metrics Insights)" if outcome.source_accounts else "")
+        + f": the report reads the log files (LOGS_SOURCE={function.env['LOGS_SOURCE']}) instead"
     )
     sender, recipients = function.env.get("SENDER_EMAIL", ""), function.env.get("REPORT_RECIPIENTS", "")
     if sender:

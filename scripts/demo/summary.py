@@ -7,8 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from scripts.demo.accounts import report_logs_source
 from scripts.demo.common import REGION, Demo, Outcome, say
-from scripts.demo.logging_setup import destinations, logs_source
 
 
 def step(demo: Demo) -> None:
@@ -18,7 +18,6 @@ def step(demo: Demo) -> None:
     from bedrock_usage.pipeline import ReportSettings, run_report
     from bedrock_usage.render import usd
 
-    _, bucket, prefix, _ = destinations(stack, outcome)
     outcome.stack_outputs = stack.outputs()
     if outcome.report:
         window_dict = outcome.report["window"]
@@ -29,7 +28,7 @@ def step(demo: Demo) -> None:
         window = Window.last_hours(24, now.replace(minute=0))
     outcome.report_window = window
     report = run_report(
-        window, ReportSettings(regions=(REGION,), logs_source=logs_source(bucket, prefix)), now=now
+        window, ReportSettings(regions=(REGION,), logs_source=report_logs_source(demo)), now=now
     )
     path = outcome.out_dir / "report.json"
     path.write_text(json.dumps(report.to_dict(), indent=1))
@@ -52,6 +51,12 @@ def step(demo: Demo) -> None:
         caller = max(report.callers, key=lambda c: (c.cost_usd or 0, c.counts.invocations))
         spent = f"{usd(caller.cost_usd)}, {caller.counts.invocations:,} invocations"
         say(f"    top caller: {caller.caller} - {spent}")
+    for account in report.accounts:
+        share = f"{account.share:.0%}" if account.share is not None else "-"
+        say(
+            f"    account {account.account_id}: {usd(account.cost_usd)} ({share}), "
+            f"{account.counts.invocations:,} invocations"
+        )
 
 
 def write_summary(outcome: Outcome, **inputs: Any) -> Path:
@@ -64,6 +69,7 @@ def write_summary(outcome: Outcome, **inputs: Any) -> Path:
         "logging_config": outcome.logging_config,
         "cloudformation_response": outcome.cfn_response,
         "written": traffic.written if traffic else {},
+        "source_accounts": outcome.source_accounts,
         "report_function": outcome.report,
         "report_window": outcome.report_window.to_dict() if outcome.report_window else None,
         "digest_subject": outcome.digest_subject,

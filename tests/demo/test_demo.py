@@ -9,9 +9,6 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +17,8 @@ import pytest
 from bedrock_usage.model import Window
 
 from scripts import traffic as gen
-from tests.conftest import ACCOUNT_ID, REGION, REPO_ROOT
+from tests.conftest import ACCOUNT_ID, REGION
+from tests.demo.helpers import run_demo
 
 pytestmark = pytest.mark.slow
 
@@ -28,28 +26,11 @@ PER_DAY = 150
 SEED = 3
 
 
-def _run_demo(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | {
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-        "POWERTOOLS_TRACE_DISABLED": "1",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "scripts.demo", "--out", str(out), *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("demo")
     now = datetime.now(UTC).replace(microsecond=0)
-    done = _run_demo(out, "--per-day", str(PER_DAY), "--seed", str(SEED), "--now", now.isoformat())
+    done = run_demo(out, "--per-day", str(PER_DAY), "--seed", str(SEED), "--now", now.isoformat())
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())
     truth = gen.generate(now=now, account_id=ACCOUNT_ID, region=REGION, per_day=PER_DAY, seed=SEED)
@@ -162,7 +143,7 @@ def test_alarm_email_names_the_alarm(demo: dict[str, Any]) -> None:
 
 def test_a_failing_step_exits_non_zero_with_a_clear_message(tmp_path: Path) -> None:
     (tmp_path / "digest.html").write_text("stale")
-    done = _run_demo(tmp_path, "--days", "0")
+    done = run_demo(tmp_path, "--days", "0")
     assert done.returncode == 1
     assert "demo failed: ValueError: per_day must be >= 0 and days >= 1" in done.stderr
     assert not (tmp_path / "digest.html").exists()  # no stale output passes for this run's

@@ -99,7 +99,10 @@ def _report_arguments(report: argparse.ArgumentParser, formats: tuple[str, ...])
     report.add_argument("--since", type=_moment, help="window start, ISO-8601 UTC (instead of HOURS)")
     report.add_argument("--until", type=_moment, help="window end, ISO-8601 UTC (default: now)")
     report.add_argument(
-        "--logs", metavar="PATH|s3://BUCKET/PREFIX", help="read invocation log files instead of CloudWatch"
+        "--logs",
+        metavar="PATH|s3://BUCKET/PREFIX",
+        help="read invocation log files instead of CloudWatch; several locations comma-separated (e.g. one "
+        "bucket per account); records of more than one account add usage per account",
     )
     report.add_argument("--region", action="append", help="region to read (repeatable; default: AWS_REGION)")
     report.add_argument("--log-group", default="/aws/bedrock/modelinvocations", help="invocation log group")
@@ -259,7 +262,11 @@ def _report(args: argparse.Namespace) -> int:
 
     now = datetime.now(UTC)
     window = _window(args, now)
-    _check_readable(args.logs, "--logs")
+    if args.logs:
+        from bedrock_usage.log_archive import locations
+
+        for location in locations(args.logs):
+            _check_readable(location, "--logs")
     _check_readable(args.prices, "--prices")
     _check_writable(args.out)
     regions = tuple(dict.fromkeys(args.region or [_default_region()]))

@@ -16,10 +16,10 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bedrock_usage import log_archive
 from bedrock_usage.advise import advise
 from bedrock_usage.advise.quota_cache import QuotaCache, store_beside
 from bedrock_usage.analyze import build_report
-from bedrock_usage.collect.logfiles import collect_logfiles
 from bedrock_usage.model import Counts, Report, SourceFailure, Usage, Window
 from bedrock_usage.price import PRICE_OVERRIDES_ENV, PriceOverrideError, Pricer, load_overrides
 from bedrock_usage.pricing.cache import Catalogue, store_from
@@ -69,6 +69,8 @@ class ReportSettings:
         bad = [r for r in self.regions if not _REGION_RE.match(r)]
         if bad:
             raise ValueError(f"not an AWS region: {', '.join(bad)}")
+        if self.logs_source and not log_archive.locations(self.logs_source):
+            raise ValueError(f"no log location in {self.logs_source!r}")
         if self.trend_days < 1:
             raise ValueError(f"trend_days must be at least 1, got {self.trend_days}")
         if self.budget_usd is not None and self.budget_usd < 0:
@@ -127,20 +129,22 @@ def run_report(
     current = Usage(window=window, source=source)
     previous: Usage | None = Usage(window=previous_window, source=source)
 
+    log_accounts = log_accounts_previous = None
     if settings.logs_source:
-        logs_source = settings.logs_source
-        s3 = client("s3") if logs_source.startswith("s3://") else None
-        got = _attempt(
-            "log-files", failures, lambda: collect_logfiles(logs_source, window, s3=s3, daily_from=daily_from)
+        sources = log_archive.locations(settings.logs_source)
+        s3 = client("s3") if any(s.startswith("s3://") for s in sources) else None
+
+        def attempt(name: str, read: Callable[[], Usage]) -> Usage | None:
+            return _attempt(name, failures, read)
+
+        read_now, log_accounts, _ = log_archive.read_locations(
+            sources, window, attempt, s3=s3, daily_from=daily_from
         )
-        if got is not None:
-            current.merge(got)
-        prev = _attempt(
-            "log-files (previous window)",
-            failures,
-            lambda: collect_logfiles(logs_source, previous_window, s3=s3),
+        current.merge(read_now)
+        read_before, log_accounts_previous, complete = log_archive.read_locations(
+            sources, previous_window, attempt, s3=s3, previous=True
         )
-        previous = previous.merge(prev) if prev is not None and previous is not None else None
+        previous = previous.merge(read_before) if complete and previous is not None else None
     else:
         from bedrock_usage.collect.account import collect_account
 
@@ -273,6 +277,11 @@ def run_report(
             own_account=own_account,
             cost_explorer=settings.cost_explorer,
             today=generated.date(),
+        )
+
+    if log_accounts is not None:
+        log_archive.add_accounts(
+            report, log_accounts, log_accounts_previous if previous is not None else None, pricer
         )
 
     report.top_request = _dearest(settings, window, pricer, client, sleep, report)

@@ -288,8 +288,11 @@ def dearest_request(
     """
     found: list[PricedRequest] = []
     if logs_source:
-        s3 = client("s3") if logs_source.startswith("s3://") else None
-        found += top_from_logfiles(logs_source, window, pricer, limit=1, s3=s3).requests
+        from bedrock_usage.log_archive import locations
+
+        for source in locations(logs_source):
+            s3 = client("s3") if source.startswith("s3://") else None
+            found += top_from_logfiles(source, window, pricer, limit=1, s3=s3).requests
     elif log_group:
         for region in regions:
             logs = client("logs", region)

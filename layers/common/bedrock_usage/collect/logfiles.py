@@ -24,6 +24,7 @@ from typing import IO, Any
 
 from botocore.exceptions import ClientError
 
+from bedrock_usage.collect.logfile_accounts import split_by_account
 from bedrock_usage.errors import error_kind
 from bedrock_usage.model import Counts, LargeKey, Latency, TierKey, Usage, Window
 
@@ -136,9 +137,10 @@ class _Aggregator:
         self.span_start = span_start
         self.usage = Usage(window=window, source=SOURCE)
         self.latency: dict[str, _LatencyHistogram] = {}
-        # One table keyed by (day, model, caller, region, in window): by model, by caller, daily and by
-        # region are its sums, made once in finish() instead of four lookups and adds per record.
-        self.cells: dict[tuple[date, str, str, str, bool], list[int]] = {}
+        # One table keyed by (day, model, caller, region, in window, accountId): by model, by caller, daily
+        # and by region are its sums, made once in finish() instead of four lookups and adds per record;
+        # the record's accountId (None unless a string) lets collect/logfile_accounts.py split by account.
+        self.cells: dict[tuple[date, str, str, str, bool, str | None], list[int]] = {}
         self.large: dict[LargeKey, list[int]] = {}
         self.tiers: dict[TierKey, list[int]] = {}
         self.first_byte: dict[str, list[float]] = {}  # model_id -> [sum ms, count]
@@ -243,7 +245,9 @@ class _Aggregator:
         caller = caller if type(caller) is str and caller else "unknown"
         region = get("region")
         region = region if type(region) is str and region else "unknown"
-        _bump(self.cells, (day, model_id, caller, region, in_window), vec)
+        account = get("accountId")
+        account = account if type(account) is str else None
+        _bump(self.cells, (day, model_id, caller, region, in_window, account), vec)
         total_input = n_in + n_read + n_write
         if total_input >= LARGE_INPUT_FLOOR:
             _bump(self.large, (model_id, region, caller, day, in_window, total_input), vec)
@@ -286,7 +290,7 @@ class _Aggregator:
         daily: dict[tuple[date, str], list[int]] = {}
         regional: dict[tuple[str, str], list[int]] = {}
         # Cells are in the order their first record came, so each sum keeps its first-seen order too.
-        for (day, model_id, caller, region, in_window), vec in self.cells.items():
+        for (day, model_id, caller, region, in_window, _account), vec in self.cells.items():
             _bump(daily, (day, model_id), vec)
             if in_window:
                 _bump(models, model_id, vec)
@@ -625,11 +629,13 @@ def collect_logfiles(
     s3: Any = None,
     daily_from: datetime | None = None,
     on_record: Callable[[Seen], None] | None = None,
+    per_account: dict[str, Usage] | None = None,
 ) -> Usage:
     """Aggregate invocation log records in `window` from a local file/folder or `s3://bucket/prefix`.
 
     Records from `daily_from` (if earlier than the window) to the window's end also fill `Usage.daily`.
     `on_record` is called with each valid record in the window (not the daily series' earlier ones).
+    `per_account`, when given, is filled with each account's share (collect/logfile_accounts.py).
     Raises FileNotFoundError for a missing local source; S3 errors propagate as botocore ClientError.
     """
     span_start = min(window.start, daily_from) if daily_from else window.start
@@ -659,4 +665,6 @@ def collect_logfiles(
         for path in _local_files(Path(source).expanduser(), span_start, window.end):
             with path.open("rb") as raw:
                 _read_stream(agg, str(path), raw)
+    if per_account is not None:
+        per_account.update(split_by_account(agg.cells, window, SOURCE))
     return agg.finish()
