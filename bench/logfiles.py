@@ -149,11 +149,11 @@ def _cpu_seconds(who: int) -> float:
 
 
 def _collect_in_child(source: str, start: str, end: str, stdlib: bool, queue: Any) -> None:
-    from bedrock_usage.collect import logfiles
+    from bedrock_usage.collect import logfile_parse, logfiles
     from bedrock_usage.model import Window
 
     if stdlib:
-        logfiles.orjson = None  # the standard library's json, for comparison
+        logfile_parse.orjson = None  # the standard library's json, for comparison
     baseline = _peak_rss_kib()
     cpu = _cpu_seconds(resource.RUSAGE_SELF)
     began = time.perf_counter()

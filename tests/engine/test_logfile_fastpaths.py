@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bedrock_usage.collect import logfiles
+from bedrock_usage.collect import logfile_parse, logfiles
 from bedrock_usage.collect.logfiles import collect_logfiles
 
 from .helpers import ALICE, BOB, NOVA_LITE, SONNET45, at, record, window
@@ -153,7 +153,7 @@ def test_blank_lines_crlf_and_a_cut_line_read_alike_gzipped_or_plain_with_either
 
     # When each is read with orjson and with the standard library
     results = [read("gz"), read("plain")]
-    monkeypatch.setattr(logfiles, "orjson", None)
+    monkeypatch.setattr(logfile_parse, "orjson", None)
     results += [read("gz"), read("plain")]
     # Then all four agree, and only the cut line is skipped
     assert all(r == results[0] for r in results)

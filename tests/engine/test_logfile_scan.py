@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 
 import pytest
-from bedrock_usage.collect import logfiles
+from bedrock_usage.collect import logfile_parse, logfiles
 from bedrock_usage.collect.logfiles import collect_logfiles
 
 from .helpers import NOVA_LITE, gz_lines, record, window, write_gz
@@ -117,7 +117,7 @@ def test_orjson_and_the_standard_library_count_the_same(tmp_path: Path, monkeypa
     lines[13] = lines[13].replace('"inputTokenCount": 13', '"inputTokenCount": 9007199254740993')
     (tmp_path / "m.json.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
     with_orjson = _summary(collect_logfiles(str(tmp_path), DAY))
-    monkeypatch.setattr(logfiles, "orjson", None)
+    monkeypatch.setattr(logfile_parse, "orjson", None)
     assert _summary(collect_logfiles(str(tmp_path), DAY)) == with_orjson
     assert with_orjson[3] == 1  # the cut line; the surrogate and 2**53 + 1 are records like any other
     assert sum(c.invocations for c in with_orjson[0].values()) == 399
