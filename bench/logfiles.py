@@ -153,7 +153,7 @@ def _collect_in_child(source: str, start: str, end: str, stdlib: bool, queue: An
     from bedrock_usage.model import Window
 
     if stdlib:
-        logfile_parse.orjson = None  # the standard library's json, for comparison
+        logfile_parse.msgspec = None  # the standard library's json, for comparison
     baseline = _peak_rss_kib()
     cpu = _cpu_seconds(resource.RUSAGE_SELF)
     began = time.perf_counter()
@@ -236,7 +236,7 @@ def main(quick: bool = False) -> None:
         end_all = START + timedelta(hours=len(files) + 1)
         end_half = START + timedelta(hours=max(1, len(files) // 2))
         half_share = max(1, len(files) // 2) / len(files)
-        fast = "orjson" if importlib.util.find_spec("orjson") else "json (orjson not installed)"
+        fast = "msgspec" if importlib.util.find_spec("msgspec") else "json (msgspec not installed)"
         runs = [
             (f"collect_logfiles ({fast}), half", measure(root, end_half, repeat=repeat), half_share),
             (f"collect_logfiles ({fast}), all", measure(root, end_all, repeat=repeat), 1.0),

@@ -145,9 +145,9 @@ def _inflated(raw: IO[bytes], chunk: int) -> Iterator[bytes]:
 def _lines(pieces: Iterable[bytes]) -> Iterator[bytes | memoryview]:
     """Split byte pieces into lines (without the newline); a last line without one is kept.
 
-    Lines come as views into their piece, not copies (orjson parses a view as it parses bytes): copying
-    every line, and the piece with the previous one's tail, cost a tenth of the scan. Only a line that
-    spans two pieces is joined into bytes.
+    Lines come as views into their piece, not copies (msgspec decodes a view as it decodes bytes):
+    copying every line, and the piece with the previous one's tail, cost a tenth of the scan. Only a line
+    that spans two pieces is joined into bytes.
     """
     tail = b""
     for piece in pieces:

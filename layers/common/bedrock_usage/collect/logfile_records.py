@@ -128,8 +128,8 @@ class _Aggregator:
             text = bytes(raw) if isinstance(raw, memoryview) else raw
             if not text or text.isspace():
                 return  # a blank line: checked only here, as no parser accepts one
-            # orjson refuses a few lines json accepts (a lone surrogate, NaN): the standard library's
-            # verdict decides, so both count the same records.
+            # The fast engine refuses a few lines json accepts (a lone surrogate, NaN, a shape its
+            # schema does not expect): the standard library's verdict decides, so both count the same.
             try:
                 record = json.loads(text)
             except ValueError:  # JSONDecodeError and UnicodeDecodeError: a cut or corrupt line
