@@ -1,17 +1,19 @@
-"""Log-file collector throughput and memory, side by side with a jq pipeline computing the same sums.
+"""Log-file scan throughput and memory, side by side with a jq pipeline computing the same sums.
 
 Generates an archive of realistic invocation log records (Bedrock's S3 layout, gzipped JSON Lines, with
-request and response bodies as text delivery logs them) in a temporary folder, then times
-`collect_logfiles` over half and over all of it (with orjson when installed, then with the standard
-library's json), each in a fresh process so peak RSS is its own, and `zcat | jq` computing the same sums.
-Flat memory shows as the same peak RSS for half and all. Size: BENCH_LOGFILES_MB (default 220 MB
-uncompressed), fastest of BENCH_LOGFILES_REPEAT runs (default 2); `--quick`: 1 MB, one run. Not a test.
+request and response bodies as text delivery logs them) in a temporary folder. Each round then reads it
+with `zcat | jq`, with `collect_logfiles` (fast engine) over all and over half of it, and with the standard
+library's json, each collection in a fresh process so its peak RSS is its own; rounds alternate their
+order. The table gives each reader's best (least) CPU and wall time of BENCH_LOGFILES_REPEAT rounds
+(default 5), and the ratio of the bests; each round's own ratio is printed too. Flat memory shows as the
+same peak RSS for half and all. Then the scan's stages, one engine at a time, on the same archive
+(bench/_scan_engines.py). Size: BENCH_LOGFILES_MB (default 220 MB uncompressed); `--quick`: 1 MB, one
+round. Not a test.
 """
 
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import multiprocessing
 import os
@@ -148,24 +150,6 @@ def _cpu_seconds(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _collect_in_child(source: str, start: str, end: str, stdlib: bool, queue: Any) -> None:
-    from bedrock_usage.collect import logfiles
-    from bedrock_usage.model import Window
-
-    if stdlib:
-        logfiles.orjson = None  # the standard library's json, for comparison
-    baseline = _peak_rss_kib()
-    cpu = _cpu_seconds(resource.RUSAGE_SELF)
-    began = time.perf_counter()
-    window = Window(datetime.fromisoformat(start), datetime.fromisoformat(end))
-    usage = logfiles.collect_logfiles(source, window)
-    elapsed = time.perf_counter() - began
-    cpu = _cpu_seconds(resource.RUSAGE_SELF) - cpu  # every thread of the process
-    peak = _peak_rss_kib()
-    sums = {m: (c.invocations, c.input_tokens, c.output_tokens) for m, c in usage.by_model.items()}
-    queue.put(Run(elapsed, cpu, baseline, peak, sums, usage.skipped_records))
-
-
 @dataclass
 class Run:
     """One timed read: wall and CPU seconds, RSS after imports and at peak (KiB), per-model sums."""
@@ -178,13 +162,51 @@ class Run:
     skipped: int = 0
 
 
-def measure(source: Path, end: datetime, stdlib: bool = False, repeat: int = 1) -> Run:
-    """The fastest of `repeat` collections, each in a fresh process so its peak RSS is its own."""
-    runs = [_measure_once(source, end, stdlib) for _ in range(repeat)]
-    return min(runs, key=lambda run: run.seconds)
+@dataclass
+class Reader:
+    """One way of reading the archive, and its runs (one a round)."""
+
+    label: str
+    share: float  # of the archive read
+    runs: list[Run]
+
+    @property
+    def cpu(self) -> float:
+        return min(run.cpu for run in self.runs)
+
+    @property
+    def seconds(self) -> float:
+        return min(run.seconds for run in self.runs)
+
+    @property
+    def peak_kib(self) -> int:
+        return max(run.peak_kib for run in self.runs)
+
+    @property
+    def baseline_kib(self) -> int:
+        return max(run.baseline_kib for run in self.runs)
 
 
-def _measure_once(source: Path, end: datetime, stdlib: bool) -> Run:
+def _collect_in_child(source: str, start: str, end: str, stdlib: bool, queue: Any) -> None:
+    from bedrock_usage.collect import logfile_parse, logfiles
+    from bedrock_usage.model import Window
+
+    if stdlib:
+        logfile_parse.msgspec = None  # the standard library's json, for comparison
+    baseline = _peak_rss_kib()
+    cpu = _cpu_seconds(resource.RUSAGE_SELF)
+    began = time.perf_counter()
+    window = Window(datetime.fromisoformat(start), datetime.fromisoformat(end))
+    usage = logfiles.collect_logfiles(source, window)
+    elapsed = time.perf_counter() - began
+    cpu = _cpu_seconds(resource.RUSAGE_SELF) - cpu  # every thread of the process
+    peak = _peak_rss_kib()
+    sums = {m: (c.invocations, c.input_tokens, c.output_tokens) for m, c in usage.by_model.items()}
+    queue.put(Run(elapsed, cpu, baseline, peak, sums, usage.skipped_records))
+
+
+def collect_once(source: Path, end: datetime, stdlib: bool = False) -> Run:
+    """One collection in a fresh process, so its peak RSS is its own."""
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     args = (str(source), START.isoformat(), end.isoformat(), stdlib, queue)
@@ -196,34 +218,62 @@ def _measure_once(source: Path, end: datetime, stdlib: bool) -> Run:
     return run
 
 
-def jq_sums(files: list[Path], repeat: int = 1) -> Run | None:
-    """zcat | jq reduce: the same per-model sums, fastest of `repeat`; None when jq is not installed."""
-    if shutil.which("jq") is None:
-        return None
-    return min((_jq_once(files) for _ in range(repeat)), key=lambda run: run.seconds)
+JQ_PROGRAM = (
+    "reduce inputs as $r ({}; .[$r.modelId] |= "
+    "{n: ((.n // 0) + 1), i: ((.i // 0) + ($r.input.inputTokenCount // 0)), "
+    "o: ((.o // 0) + ($r.output.outputTokenCount // 0))})"
+)
 
 
-def _jq_once(files: list[Path]) -> Run:
+def jq_once(files: list[Path]) -> Run:
+    """`zcat | jq reduce`: the same per-model sums; CPU of both processes."""
     jq = str(shutil.which("jq"))
-    program = (
-        "reduce inputs as $r ({}; .[$r.modelId] |= "
-        "{n: ((.n // 0) + 1), i: ((.i // 0) + ($r.input.inputTokenCount // 0)), "
-        "o: ((.o // 0) + ($r.output.outputTokenCount // 0))})"
-    )
     cpu = _cpu_seconds(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     with subprocess.Popen(["zcat", *map(str, files)], stdout=subprocess.PIPE) as cat:
-        result = subprocess.run([jq, "-c", "-n", program], stdin=cat.stdout, capture_output=True, check=True)
+        result = subprocess.run(
+            [jq, "-c", "-n", JQ_PROGRAM], stdin=cat.stdout, capture_output=True, check=True
+        )
     elapsed = time.perf_counter() - began
     cpu = _cpu_seconds(resource.RUSAGE_CHILDREN) - cpu  # zcat and jq together
     data = json.loads(result.stdout)
     return Run(elapsed, cpu, 0, 0, {m: (v["n"], v["i"], v["o"]) for m, v in data.items()})
 
 
+def compare(root: Path, files: list[Path], rounds: int, engine: str) -> dict[str, Reader]:
+    """Every reader once a round, the order reversed every other round (no reader always runs first)."""
+    end_all = START + timedelta(hours=len(files) + 1)
+    end_half = START + timedelta(hours=max(1, len(files) // 2))
+    readers = {
+        "half": Reader(f"collect_logfiles ({engine}), half", max(1, len(files) // 2) / len(files), []),
+        "all": Reader(f"collect_logfiles ({engine}), all", 1.0, []),
+        "stdlib": Reader("collect_logfiles (stdlib json), all", 1.0, []),
+    }
+    steps = {
+        "half": lambda: collect_once(root, end_half),
+        "all": lambda: collect_once(root, end_all),
+        "stdlib": lambda: collect_once(root, end_all, stdlib=True),
+    }
+    if shutil.which("jq") is not None:
+        readers["jq"] = Reader("zcat | jq reduce", 1.0, [])
+        steps["jq"] = lambda: jq_once(files)
+    order = ["jq", "all", "half", "stdlib"]
+    for n in range(rounds):
+        for name in order if n % 2 == 0 else order[::-1]:
+            if name in steps:
+                readers[name].runs.append(steps[name]())
+    return readers
+
+
 def main(quick: bool = False) -> None:
+    from bedrock_usage.collect import logfile_parse
+
+    from bench import _scan_engines
+
     megabytes = 1.0 if quick else float(os.environ.get("BENCH_LOGFILES_MB", "220"))
-    # Best of N: on a shared machine a neighbour's burst slows one run; the fastest is the code's own pace.
-    repeat = 1 if quick else int(os.environ.get("BENCH_LOGFILES_REPEAT", "2"))
+    # Several rounds: on a shared machine a neighbour's burst slows one run; the least time is the code's own.
+    rounds = 1 if quick else int(os.environ.get("BENCH_LOGFILES_REPEAT", "5"))
+    engine = logfile_parse.engine()
     with tempfile.TemporaryDirectory(prefix="bench-logfiles-") as tmp:
         root = Path(tmp)
         began = time.perf_counter()
@@ -233,37 +283,70 @@ def main(quick: bool = False) -> None:
             f"archive: {len(files)} files, {records:,} records, {size / 1e6:,.0f} MB JSON "
             f"({gz_size / 1e6:,.0f} MB gzipped), generated in {time.perf_counter() - began:.0f} s"
         )
-        end_all = START + timedelta(hours=len(files) + 1)
-        end_half = START + timedelta(hours=max(1, len(files) // 2))
-        half_share = max(1, len(files) // 2) / len(files)
-        fast = "orjson" if importlib.util.find_spec("orjson") else "json (orjson not installed)"
-        runs = [
-            (f"collect_logfiles ({fast}), half", measure(root, end_half, repeat=repeat), half_share),
-            (f"collect_logfiles ({fast}), all", measure(root, end_all, repeat=repeat), 1.0),
-            ("collect_logfiles (stdlib json), all", measure(root, end_all, True, repeat), 1.0),
-        ]
-        expected = runs[1][1].sums
-        if any(run.sums != expected for _, run, share in runs if share == 1.0):
-            raise SystemExit("the two parsers disagree on the archive's sums")
-        jq = jq_sums(files, repeat)
-    # Throughput of `zcat | jq` over the whole archive, by wall clock and per CPU second: the anchors.
-    anchor = (size / jq.seconds, size / jq.cpu) if jq else None
-    rows = [_row(label, run, size * share, records * share, anchor) for label, run, share in runs]
-    if jq is not None:
-        agree = "same sums" if jq.sums == expected else "SUMS DIFFER"
-        rows.append(_row(f"zcat | jq reduce ({agree})", jq, size, records, anchor))
-    else:
-        rows.append(("jq not installed", *["-"] * 7))
-    headers = (
-        "reader",
-        "MB JSON",
-        "seconds",
-        "MB/s",
-        "records/s",
-        "CPU s",
-        "x jq (wall/CPU)",
-        "peak RSS MiB",
-    )
+        readers = compare(root, files, rounds, engine)
+        whole = readers["all"]
+        expected = whole.runs[0].sums
+        if any(run.sums != expected for key in ("all", "stdlib") for run in readers[key].runs):
+            raise SystemExit("the two engines disagree on the archive's sums")
+        jq = readers.get("jq")
+        if jq is not None and any(run.sums != expected for run in jq.runs):
+            raise SystemExit("collect_logfiles and zcat | jq disagree on the archive's sums")
+        _print_table(readers, size, records)
+        if logfile_parse.msgspec is None:
+            print("msgspec is not installed (`pip install '.[fast]'`, or `make venv`): json read every row")
+        if jq is not None:
+            ratio = jq.cpu / whole.cpu
+            per_round = [j.cpu / a.cpu for j, a in zip(jq.runs, whole.runs, strict=True)]
+            print(
+                f"collect_logfiles ({engine}) over the whole archive: {ratio:.1f}x `zcat | jq` in CPU time "
+                f"(best {whole.cpu:.2f} s against {jq.cpu:.2f} s; each round's own ratio "
+                f"{min(per_round):.1f}x to {max(per_round):.1f}x), {jq.seconds / whole.seconds:.1f}x by wall "
+                f"clock; goal 3x in CPU time: " + ("met" if ratio >= 3 else "not met")
+            )
+        print(
+            f"best of {rounds} round(s) each. x jq: throughput over `zcat | jq`'s on the whole archive,\n"
+            "in CPU time (every thread; jq's two processes) and by wall clock. The CPU ratio is steadier\n"
+            "on a busy machine; the wall ratio counts the inflating thread as jq's counts zcat."
+        )
+        print()
+        _scan_engines.main(files, size, records, repeat=1 if quick else 3)
+
+
+def _print_table(readers: dict[str, Reader], size: int, records: int) -> None:
+    jq = readers.get("jq")
+    headers = ("reader", "MB JSON", "CPU s", "x jq, CPU", "seconds", "MB/s", "records/s", "x jq, wall")
+    headers += ("peak RSS MiB",)
+    rows = []
+    for reader in readers.values():
+        mb, n = size * reader.share / 1e6, records * reader.share
+        ratio = (
+            ("-", "-")
+            if jq is None
+            else (
+                f"{jq.cpu / (reader.cpu / reader.share):.1f}x",
+                f"{jq.seconds / (reader.seconds / reader.share):.1f}x",
+            )
+        )
+        peak = (
+            f"{reader.peak_kib / 1024:,.0f} (after imports {reader.baseline_kib / 1024:,.0f})"
+            if reader.peak_kib
+            else "-"
+        )
+        rows.append(
+            (
+                reader.label,
+                f"{mb:,.0f}",
+                f"{reader.cpu:.2f}",
+                ratio[0],
+                f"{reader.seconds:.2f}",
+                f"{mb / reader.seconds:,.1f}",
+                f"{n / reader.seconds:,.0f}",
+                ratio[1],
+                peak,
+            )
+        )
+    if jq is None:
+        rows.append(("jq not installed", *["-"] * 8))
     widths = [max(len(str(r[i])) for r in (headers, *rows)) for i in range(len(headers))]
     for row in (headers, *rows):
         print(
@@ -272,41 +355,6 @@ def main(quick: bool = False) -> None:
                 for i, (c, w) in enumerate(zip(row, widths, strict=True))
             )
         )
-    if jq is not None:
-        whole = runs[1][1]
-        ratio = jq.cpu / whole.cpu
-        print(
-            f"collect_logfiles ({fast}) over the whole archive: {ratio:.1f}x `zcat | jq` in CPU time, "
-            f"{jq.seconds / whole.seconds:.1f}x by wall clock; goal 3x in CPU time: "
-            + ("met" if ratio >= 3 else "not met")
-        )
-    print(
-        f"fastest of {repeat} run(s) each. x jq: throughput over `zcat | jq`'s on the whole archive (goal\n"
-        ">= 3x), by wall clock and per CPU second (every thread; jq's two processes). The CPU ratio is the\n"
-        "steadier on a busy machine; the wall ratio counts the inflating thread as jq's counts zcat."
-    )
-
-
-def _row(
-    label: str, run: Run, size: float, records: float, anchor: tuple[float, float] | None
-) -> tuple[str, ...]:
-    mb = size / 1e6
-    ratio = (
-        "-" if anchor is None else f"{size / run.seconds / anchor[0]:.1f} / {size / run.cpu / anchor[1]:.1f}"
-    )
-    peak = (
-        f"{run.peak_kib / 1024:,.0f} (after imports {run.baseline_kib / 1024:,.0f})" if run.peak_kib else "-"
-    )
-    return (
-        label,
-        f"{mb:,.0f}",
-        f"{run.seconds:.1f}",
-        f"{mb / run.seconds:,.1f}",
-        f"{records / run.seconds:,.0f}",
-        f"{run.cpu:.1f}",
-        ratio,
-        peak,
-    )
 
 
 if __name__ == "__main__":

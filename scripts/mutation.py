@@ -25,6 +25,9 @@ DEFAULT_MODULES = [
     "analyze",
     "digest",
     "collect/logfiles",
+    "collect/logfile_files",
+    "collect/logfile_records",
+    "collect/logfile_parse",
     "price",
     "alarms/notification",
     "logging_config",
@@ -35,7 +38,7 @@ DEFAULT_MODULES = [
 DEFAULT_TESTS = [
     "tests/engine/test_analyze*.py",
     "tests/engine/test_price*.py",
-    "tests/engine/test_logfiles*.py",
+    "tests/engine/test_logfile*.py",  # test_logfiles*, test_logfile_scan, test_logfile_fastpaths
     "tests/report/test_digest*.py",
     "tests/price/test_price_list.py",
     "tests/price/test_pipeline_prices.py",

@@ -48,5 +48,6 @@ def test_python_m_bench_quick_runs_every_benchmark_and_exits_0() -> None:
     # Each table's closing figures are there: the ratios `make bench` exists to print.
     assert "x anchor" in result.stdout
     assert "x jq" in result.stdout or "jq not installed" in result.stdout
+    assert "the scan's stages alone" in result.stdout  # the engines the log scan was chosen from
     assert "fewer calls" in result.stdout
     assert "headroom" in result.stdout

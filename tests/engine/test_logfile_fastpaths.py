@@ -1,7 +1,7 @@
 """The log-file scan's fast paths count exactly what plain record-by-record sums give.
 
 The scan keeps one table keyed by (day, model, caller, region, in window) and sums it into the per-model,
-per-caller, daily and regional tables at the end; it reuses the last timestamp's parse; it hands orjson
+per-caller, daily and regional tables at the end; it reuses the last timestamp's parse; it hands the parser
 views into the inflated piece instead of line copies. Each expectation here is computed from the records
 themselves, one loop each, so a mix-up between keys, days or window edges shows as a wrong sum.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bedrock_usage.collect import logfiles
+from bedrock_usage.collect import logfile_parse, logfiles
 from bedrock_usage.collect.logfiles import collect_logfiles
 
 from .helpers import ALICE, BOB, NOVA_LITE, SONNET45, at, record, window
@@ -151,9 +151,9 @@ def test_blank_lines_crlf_and_a_cut_line_read_alike_gzipped_or_plain_with_either
         warnings = [w.replace(here, "a").replace(".json.gz", ".jsonl") for w in u.warnings]
         return _as_vectors(u.by_model), u.daily, u.latency, u.skipped_records, warnings
 
-    # When each is read with orjson and with the standard library
+    # When each is read with the fast engine (where installed) and with the standard library
     results = [read("gz"), read("plain")]
-    monkeypatch.setattr(logfiles, "orjson", None)
+    monkeypatch.setattr(logfile_parse, "msgspec", None)
     results += [read("gz"), read("plain")]
     # Then all four agree, and only the cut line is skipped
     assert all(r == results[0] for r in results)

@@ -1,8 +1,9 @@
 """The log-file collector's reading loop and its latency percentiles.
 
 Percentiles come from 1%-wide buckets; a bucket's middle must never read below the fastest call nor above
-the slowest. The reading loop inflates gzip on a helper thread and parses with orjson when it is installed:
-it must count exactly what the plain standard-library reading counted, whatever the file's shape.
+the slowest. The reading loop inflates gzip on a helper thread and parses with msgspec's schema when it
+is installed: it must count exactly what the plain standard-library reading counted, whatever the file's
+shape.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import math
 from pathlib import Path
 
 import pytest
-from bedrock_usage.collect import logfiles
+from bedrock_usage.collect import logfile_parse, logfiles
 from bedrock_usage.collect.logfiles import collect_logfiles
 
 from .helpers import NOVA_LITE, gz_lines, record, window, write_gz
@@ -107,20 +108,21 @@ def test_a_file_larger_than_the_read_ahead_counts_every_record(tmp_path: Path, m
     assert usage.skipped_records == 0
 
 
-def test_orjson_and_the_standard_library_count_the_same(tmp_path: Path, monkeypatch) -> None:
-    pytest.importorskip("orjson")
+def test_the_fast_engine_and_the_standard_library_count_the_same(tmp_path: Path, monkeypatch) -> None:
+    pytest.importorskip("msgspec")
     lines = [json.dumps(r) for r in _many(400)]
     lines[7] = lines[7][:90]  # cut line
     lines[11] = lines[11].replace(
         '"requestId": "', '"requestId": "\\ud800'
-    )  # a lone surrogate: orjson refuses
+    )  # a lone surrogate: msgspec refuses, json reads it
     lines[13] = lines[13].replace('"inputTokenCount": 13', '"inputTokenCount": 9007199254740993')
     (tmp_path / "m.json.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
-    with_orjson = _summary(collect_logfiles(str(tmp_path), DAY))
-    monkeypatch.setattr(logfiles, "orjson", None)
-    assert _summary(collect_logfiles(str(tmp_path), DAY)) == with_orjson
-    assert with_orjson[3] == 1  # the cut line; the surrogate and 2**53 + 1 are records like any other
-    assert sum(c.invocations for c in with_orjson[0].values()) == 399
+    fast = _summary(collect_logfiles(str(tmp_path), DAY))
+    monkeypatch.setattr(logfile_parse, "msgspec", None)
+    assert _summary(collect_logfiles(str(tmp_path), DAY)) == fast
+    assert fast[3] == 1  # the cut line; the surrogate and 2**53 + 1 are records like any other
+    assert sum(c.invocations for c in fast[0].values()) == 399
+    assert sum(c.input_tokens for c in fast[0].values()) == sum(range(400)) - 7 - 13 + 9007199254740993
 
 
 def test_multi_member_gzip_and_a_last_line_without_newline_are_read(tmp_path: Path) -> None:

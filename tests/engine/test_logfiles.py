@@ -9,7 +9,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from bedrock_usage.collect import logfiles
+from bedrock_usage.collect import logfile_files
 from bedrock_usage.collect.logfiles import collect_logfiles
 from moto import mock_aws
 
@@ -244,7 +244,7 @@ def test_s3_prefix_lists_only_the_days_of_the_window_across_regions() -> None:
 @mock_aws
 def test_s3_listing_is_paginated(monkeypatch: pytest.MonkeyPatch) -> None:
     """More than one ListObjectsV2 page under one day's prefix (page size lowered to keep moto fast)."""
-    monkeypatch.setattr(logfiles, "LIST_PAGE_SIZE", 10)
+    monkeypatch.setattr(logfile_files, "LIST_PAGE_SIZE", 10)
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="bedrock-logs-test")
     moment = at("2026-11-27T10:00:00")
