@@ -16,7 +16,7 @@ from typing import Any
 from bedrock_usage.accounts_view import account_lines
 from bedrock_usage.collect.accounts import LinkedUsage
 from bedrock_usage.collect.logfile_accounts import UNKNOWN
-from bedrock_usage.collect.logfiles import SOURCE, collect_logfiles
+from bedrock_usage.collect.logfiles import SOURCE, Latencies, collect_logfiles
 from bedrock_usage.model import Report, Usage, Window
 from bedrock_usage.price import Pricer
 
@@ -43,32 +43,36 @@ def read_locations(
     """(usage of every location, the same per account, whether every location was read) for one window.
 
     A location that fails is a failure of its own (named after it when there are several); the others still
-    count. Latency percentiles cannot be combined: a model found in several locations keeps the first one's.
+    count. Latency is merged from each read's histograms, so a model found in several locations gets the
+    percentiles of all its calls, as one read of every location's files would give.
     """
     total = Usage(window=window, source=SOURCE)
     linked = LinkedUsage(window=window)
+    latency = Latencies()
     complete = True
-    latency_from: dict[str, int] = {}
     for source in sources:
         per_account: dict[str, Usage] = {}
+        # Per location, so a read that fails part-way adds nothing to the others' latency.
+        read_latency = Latencies()
         read = partial(
-            collect_logfiles, source, window, s3=s3, daily_from=daily_from, per_account=per_account
+            collect_logfiles,
+            source,
+            window,
+            s3=s3,
+            daily_from=daily_from,
+            per_account=per_account,
+            latency=read_latency,
         )
         got = attempt(_name(source if len(sources) > 1 else None, previous), read)
         if got is None:
             complete = False
             continue
-        for model_id in got.latency:
-            latency_from[model_id] = latency_from.get(model_id, 0) + 1
         total.merge(got)
+        latency.merge(read_latency)
         for account_id, usage in per_account.items():
             linked.by_account.setdefault(account_id, Usage(window=window, source=SOURCE)).merge(usage)
-    shared = sorted(m for m, n in latency_from.items() if n > 1)
-    if shared and not previous:
-        total.warnings.append(
-            f"latency of {len(shared)} model(s) found in several log locations is the first location's "
-            f"(percentiles cannot be combined): {', '.join(shared[:5])}"
-        )
+    # Usage.merge kept the first location's summary of each model: the merged histograms replace it.
+    total.latency = latency.summaries()
     return total, linked, complete
 
 

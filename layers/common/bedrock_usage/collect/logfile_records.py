@@ -92,6 +92,44 @@ class _LatencyHistogram:
             max_ms=self.maximum,
         )
 
+    def merge(self, other: _LatencyHistogram) -> None:
+        """Add `other`'s values: the histogram one read over both sets of values would have built."""
+        self.n += other.n
+        self.total += other.total
+        self.maximum = max(self.maximum, other.maximum)
+        self.minimum = min(self.minimum, other.minimum)
+        for b, count in other.buckets.items():
+            self.buckets[b] = self.buckets.get(b, 0) + count
+
+
+@dataclass
+class Latencies:
+    """A read's latency as it was counted, per model: histograms and first-byte [sum ms, count].
+
+    Unlike the summaries in Usage.latency (percentiles cannot be added), these merge exactly, so reads of
+    several log locations give the latency one read of all their files would.
+    """
+
+    histograms: dict[str, _LatencyHistogram] = field(default_factory=dict)
+    first_byte: dict[str, list[float]] = field(default_factory=dict)
+
+    def merge(self, other: Latencies) -> Latencies:
+        """Add `other` into self (copying, so the two never share a histogram) and return self."""
+        for model_id, hist in other.histograms.items():
+            self.histograms.setdefault(model_id, _LatencyHistogram()).merge(hist)
+        for model_id, (total, n) in other.first_byte.items():
+            acc = self.first_byte.setdefault(model_id, [0.0, 0])
+            acc[0] += total
+            acc[1] += n
+        return self
+
+    def summaries(self) -> dict[str, Latency]:
+        """Each model's Latency: percentiles from its histogram, time to first byte the mean of all calls."""
+        summaries = {model_id: hist.summary() for model_id, hist in self.histograms.items()}
+        for model_id, (total, n) in self.first_byte.items():
+            summaries.setdefault(model_id, Latency()).first_byte_ms = round(total / n, 1)
+        return summaries
+
 
 class _Aggregator:
     def __init__(
@@ -246,6 +284,10 @@ class _Aggregator:
             request_id = get("requestId")
             self.on_record(Seen(moment, model_id, caller, region, str(request_id or "-"), Counts(*vec), tier))
 
+    def latencies(self) -> Latencies:
+        """The latency counted so far, in the mergeable form (shared with this aggregator, not copied)."""
+        return Latencies(self.latency, self.first_byte)
+
     def finish(self) -> Usage:
         """The Usage counted so far: the cells summed by model, caller, day and region."""
         models: dict[str, list[int]] = {}
@@ -271,10 +313,7 @@ class _Aggregator:
             self.usage.large_requests[size_key] = Counts(*vec)
         for tier_key, vec in self.tiers.items():
             self.usage.service_tiers[tier_key] = Counts(*vec)
-        for model_id, hist in self.latency.items():
-            self.usage.latency[model_id] = hist.summary()
-        for model_id, (total, n) in self.first_byte.items():
-            self.usage.latency.setdefault(model_id, Latency()).first_byte_ms = round(total / n, 1)
+        self.usage.latency.update(self.latencies().summaries())
         if self.usage.skipped_records:
             self.usage.warnings.append(
                 f"{self.usage.skipped_records} malformed log record(s) skipped; first: "

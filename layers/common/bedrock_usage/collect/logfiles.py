@@ -35,6 +35,7 @@ from bedrock_usage.collect.logfile_records import (
     MAX_SAMPLES,
     SOURCE,
     STREAM_METRICS,
+    Latencies,
     Seen,
     _Aggregator,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "SOURCE",
     "STREAM_METRICS",
     "SUFFIXES",
+    "Latencies",
     "Seen",
     "Usage",
     "collect_logfiles",
@@ -136,12 +138,14 @@ def collect_logfiles(
     daily_from: datetime | None = None,
     on_record: Callable[[Seen], None] | None = None,
     per_account: dict[str, Usage] | None = None,
+    latency: Latencies | None = None,
 ) -> Usage:
     """Aggregate invocation log records in `window` from a local file/folder or `s3://bucket/prefix`.
 
     Records from `daily_from` (if earlier than the window) to the window's end also fill `Usage.daily`.
     `on_record` is called with each valid record in the window (not the daily series' earlier ones).
-    `per_account`, when given, is filled with each account's share (collect/logfile_accounts.py).
+    `per_account`, when given, is filled with each account's share (collect/logfile_accounts.py);
+    `latency` has the read's latency added in mergeable form (for several locations: log_archive.py).
     Raises FileNotFoundError for a missing local source; S3 errors propagate as botocore ClientError.
     """
     span_start = min(window.start, daily_from) if daily_from else window.start
@@ -173,4 +177,6 @@ def collect_logfiles(
                 _read_stream(agg, str(path), raw)
     if per_account is not None:
         per_account.update(split_by_account(agg.cells, window, SOURCE))
+    if latency is not None:
+        latency.merge(agg.latencies())
     return agg.finish()
