@@ -16,11 +16,11 @@ from bedrock_usage.cli import main
 from bedrock_usage.collect.logfile_accounts import UNKNOWN, account_of
 from bedrock_usage.collect.logfiles import collect_logfiles
 from bedrock_usage.digest import render_digest
-from bedrock_usage.log_archive import locations
-from bedrock_usage.model import Usage, Window
+from bedrock_usage.log_archive import locations, read_locations
+from bedrock_usage.model import Latency, Usage, Window
 from bedrock_usage.pipeline import ReportSettings, run_report
 
-from tests.engine.helpers import ALICE, NOVA_LITE, at, record, write_gz
+from tests.engine.helpers import ALICE, NOVA_LITE, at, invoke_stream_record, record, write_gz
 
 BETA, GAMMA = "222222222222", "333333333333"
 BETA_BOT = f"arn:aws:sts::{BETA}:assumed-role/bot-role/bot"
@@ -236,3 +236,95 @@ def test_the_cli_reads_comma_separated_locations_and_refuses_a_missing_one(
         main(["report", *since, "--logs", f"{beta},{tmp_path / 'gone'}"])
     assert exit_info.value.code == 2
     assert f"--logs {tmp_path / 'gone'}: no such file or folder" in capsys.readouterr().err
+
+
+def _latency_buckets(tmp_path: Path) -> tuple[Path, Path]:
+    """One model in two accounts' folders with different latencies; three calls streamed, with first byte.
+
+    beta: 4 slow calls, 4,000-9,000 ms (the 4,000 and 5,000 ms ones streamed: first byte 300 and 500 ms);
+    gamma: 16 fast calls, 100-1,600 ms (the 1,600 ms one streamed: first byte 100 ms).
+    """
+    slow = [
+        _rec(f"2026-11-20T09:00:0{i}Z", BETA, BETA_BOT, 10, latency_ms=ms)
+        for i, ms in enumerate((6_000, 9_000))
+    ]
+    slow += [
+        invoke_stream_record(f"2026-11-20T09:01:0{i}Z", ms, fb, model_id=NOVA_LITE, caller=BETA_BOT)
+        for i, (ms, fb) in enumerate(((4_000, 300), (5_000, 500)))
+    ]
+    fast = [
+        _rec(f"2026-11-20T10:00:{i:02d}Z", GAMMA, GAMMA_JOB, 10, latency_ms=100 * (i + 1)) for i in range(15)
+    ]
+    fast.append(
+        invoke_stream_record("2026-11-20T10:01:00Z", 1_600, 100, model_id=NOVA_LITE, caller=GAMMA_JOB)
+    )
+    return (
+        _folder(tmp_path / "beta", BETA, "2026/11/20/09", slow),
+        _folder(tmp_path / "gamma", GAMMA, "2026/11/20/10", fast),
+    )
+
+
+def _nova_latency(report_or_usage: Any) -> Latency:
+    if isinstance(report_or_usage, Usage):
+        return report_or_usage.latency[NOVA_LITE]
+    (line,) = [m for m in report_or_usage.models if m.model_id == NOVA_LITE]
+    assert line.latency is not None
+    return line.latency
+
+
+def test_a_model_in_two_locations_has_the_latency_of_all_its_calls(tmp_path: Path) -> None:
+    """Given one model's calls in two accounts' log folders, Then its latency is that of every call: the
+    same as one read of a folder holding both, and the figures worked out by hand from the 20 values."""
+    beta, gamma = _latency_buckets(tmp_path)
+    settings = ReportSettings(regions=("us-east-1",), logs_source=f"{gamma},{beta}")
+    report = run_report(WINDOW, settings, now=NOW)
+    assert report.failures == []
+    latency = _nova_latency(report)
+    # The exact merge: one read over the folder that holds both locations' files.
+    assert latency == collect_logfiles(str(tmp_path), WINDOW).latency[NOVA_LITE]
+    # By hand, sorted: 100, 200, ..., 1,600 (gamma), 4,000, 5,000, 6,000, 9,000 (beta); nearest rank of 20.
+    assert latency.average_ms == (sum(range(100, 1_700, 100)) + 4_000 + 5_000 + 6_000 + 9_000) / 20  # 1,880
+    assert latency.max_ms == 9_000
+    assert latency.p50_ms == pytest.approx(1_000, rel=0.01)  # rank 10
+    assert latency.p90_ms == pytest.approx(5_000, rel=0.01)  # rank 18
+    assert latency.p99_ms == pytest.approx(9_000, rel=0.01)  # rank 20
+    # Time to first byte: the mean of the three streamed calls, not of the two locations' means (250).
+    assert latency.first_byte_ms == (300 + 500 + 100) / 3
+    assert not [w for w in report.warnings if "latency" in w]
+
+
+def test_a_failing_location_adds_nothing_to_the_latency_of_the_others(tmp_path: Path) -> None:
+    """Given a location that fails after one of its files was read (the next is a dangling link), Then the
+    model's latency is that of the location that was read, untouched by the failed one's calls."""
+    beta, _ = _latency_buckets(tmp_path)
+    broken = _folder(
+        tmp_path / "broken",
+        GAMMA,
+        "2026/11/20/10",
+        [_rec("2026-11-20T10:00:00Z", GAMMA, GAMMA_JOB, 10, latency_ms=60_000)],
+    )
+    hour = broken / f"AWSLogs/{GAMMA}/BedrockModelInvocationLogs/us-east-1/2026/11/20/10"
+    (hour / "z.json.gz").symlink_to(tmp_path / "nowhere.json.gz")  # read after f.json.gz: sorted names
+    settings = ReportSettings(regions=("us-east-1",), logs_source=f"{broken},{beta}")
+    report = run_report(WINDOW, settings, now=NOW)
+    assert [f.source for f in report.failures] == [f"log-files ({broken})"]
+    assert _nova_latency(report) == collect_logfiles(str(beta), WINDOW).latency[NOVA_LITE]
+    assert _nova_latency(report).max_ms == 9_000  # not the failed location's 60,000 ms call
+
+
+def test_the_previous_windows_read_merges_latency_too(tmp_path: Path) -> None:
+    """Given both locations read for the previous window, Then its latency is merged the same way."""
+    beta, gamma = _latency_buckets(tmp_path)
+    failures: list[str] = []
+
+    def attempt(name: str, read: Any) -> Usage | None:
+        try:
+            return read()  # type: ignore[no-any-return]
+        except OSError:
+            failures.append(name)
+            return None
+
+    usage, _, complete = read_locations([str(beta), str(gamma)], WINDOW, attempt, previous=True)
+    assert (failures, complete) == ([], True)
+    assert _nova_latency(usage) == collect_logfiles(str(tmp_path), WINDOW).latency[NOVA_LITE]
+    assert _nova_latency(usage).first_byte_ms == 300

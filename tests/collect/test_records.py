@@ -19,30 +19,19 @@ import pytest
 from bedrock_usage.collect.logfiles import LARGE_INPUT_FLOOR, collect_logfiles
 from bedrock_usage.errors import error_kind
 
-from tests.engine.helpers import ALICE, BOB, NOVA_LITE, SONNET45, record, window, write_gz
+from tests.engine.helpers import (
+    ALICE,
+    BOB,
+    NOVA_LITE,
+    SONNET45,
+    invoke_stream_record,
+    record,
+    window,
+    write_gz,
+)
 
 DAY = window("2026-11-27T00:00:00", "2026-11-28T00:00:00")
 CLAUDE = f"us.{SONNET45}"
-
-
-def invoke_stream_record(timestamp: str, latency: Any, first_byte: Any, **kw: Any) -> dict[str, Any]:
-    """InvokeModelWithResponseStream (Anthropic messages API): the body is the array of stream chunks."""
-    rec = record(timestamp, operation="InvokeModelWithResponseStream", **kw)
-    rec["output"]["outputBodyJson"] = [
-        {"type": "message_start", "message": {"usage": {"input_tokens": 100, "output_tokens": 1}}},
-        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hi"}},
-        {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 20}},
-        {
-            "type": "message_stop",
-            "amazon-bedrock-invocationMetrics": {
-                "inputTokenCount": 100,
-                "outputTokenCount": 20,
-                "invocationLatency": latency,
-                "firstByteLatency": first_byte,
-            },
-        },
-    ]
-    return rec
 
 
 def test_given_invoke_model_streams_when_collected_then_latency_and_first_byte_come_from_the_metrics_chunk(

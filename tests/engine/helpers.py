@@ -83,6 +83,29 @@ def record(
     return rec
 
 
+def invoke_stream_record(timestamp: str, latency: Any, first_byte: Any, **kw: Any) -> dict[str, Any]:
+    """InvokeModelWithResponseStream (Anthropic messages API): the body is the array of stream chunks.
+
+    The last chunk's `amazon-bedrock-invocationMetrics`: REFERENCE.md §1, tests/collect/test_records.py.
+    """
+    rec = record(timestamp, operation="InvokeModelWithResponseStream", **kw)
+    rec["output"]["outputBodyJson"] = [
+        {"type": "message_start", "message": {"usage": {"input_tokens": 100, "output_tokens": 1}}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hi"}},
+        {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 20}},
+        {
+            "type": "message_stop",
+            "amazon-bedrock-invocationMetrics": {
+                "inputTokenCount": 100,
+                "outputTokenCount": 20,
+                "invocationLatency": latency,
+                "firstByteLatency": first_byte,
+            },
+        },
+    ]
+    return rec
+
+
 def bedrock_key(moment: datetime, region: str = "us-east-1", prefix: str = "", suffix: str = "a1") -> str:
     """Bedrock's S3 layout: <prefix>AWSLogs/<acct>/BedrockModelInvocationLogs/<region>/YYYY/MM/DD/HH/…"""
     return (

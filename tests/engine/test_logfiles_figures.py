@@ -7,9 +7,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from bedrock_usage.collect.logfiles import collect_logfiles
+from bedrock_usage.collect.logfiles import Latencies, collect_logfiles
 
-from .helpers import ALICE, BOB, NOVA_LITE, SONNET45, record, window, write_gz
+from .helpers import ALICE, BOB, NOVA_LITE, SONNET45, invoke_stream_record, record, window, write_gz
 
 CLAUDE = f"us.{SONNET45}"
 ROOT = "AWSLogs/123456789012/BedrockModelInvocationLogs/us-east-1"
@@ -191,3 +191,28 @@ def test_malformed_records_are_sampled_with_their_line_number_and_reason(tmp_pat
         f"{tmp_path / 'x.json.gz'}:3: errorCode is not a string",
         f"{tmp_path / 'x.json.gz'}:4: bad timestamp 'yesterday'",
     ]
+
+
+def test_latencies_of_two_reads_merged_equal_those_of_one_read_over_both(tmp_path: Path) -> None:
+    """Given two folders read apart, When their Latencies are merged, Then they are those of one read of
+    both: same count, sum, minimum, maximum, bucket counts and first-byte sums, so the same summaries."""
+    day = window("2026-11-27T00:00:00", "2026-11-28T00:00:00")
+    fast = [record(f"2026-11-27T10:00:{i:02d}Z", latency_ms=100 + 37 * i) for i in range(30)]
+    fast.append(invoke_stream_record("2026-11-27T10:01:00Z", 900, 120))
+    slow = [record(f"2026-11-27T11:00:{i:02d}Z", latency_ms=4_000 + 911 * i) for i in range(7)]
+    slow += [record("2026-11-27T11:01:00Z", NOVA_LITE, latency_ms=333)]  # a model only this folder has
+    slow += [invoke_stream_record(f"2026-11-27T11:02:0{i}Z", 5_000, 700 + i) for i in range(2)]
+    write_gz(tmp_path / "fast/a.json.gz", fast)
+    write_gz(tmp_path / "slow/b.json.gz", slow)
+    merged = Latencies()
+    collect_logfiles(str(tmp_path / "fast"), day, latency=merged)
+    collect_logfiles(str(tmp_path / "slow"), day, latency=merged)
+    whole = Latencies()
+    union = collect_logfiles(str(tmp_path), day, latency=whole)
+    assert merged == whole
+    assert merged.summaries() == union.latency
+    assert merged.histograms[CLAUDE].n == 30 + 1 + 7 + 2
+    assert merged.first_byte[CLAUDE] == [120 + 700 + 701, 3]
+    # Neither folder alone has the whole's percentiles: the merge is not the first read's summary kept.
+    alone = collect_logfiles(str(tmp_path / "fast"), day).latency[CLAUDE]
+    assert alone.p90_ms != union.latency[CLAUDE].p90_ms
