@@ -450,3 +450,51 @@ def test_take_over_of_another_accounts_configuration_is_refused_in_words() -> No
         f"The logging configuration to take over uses the role {TEAM_A_ROLE}; set the parameter "
         f"PreviousLoggingRoleName={TEAM_A_ROLE} so the stack may put it back on delete"
     )
+
+
+# --- the saved state in SSM -----------------------------------------------------------------------------
+
+
+def deny_ssm(ssm: Any, operation: str) -> None:
+    """Make `operation` on `ssm` answer AccessDeniedException, as a missing IAM permission would."""
+
+    def hook(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        error = {
+            "Error": {"Code": "AccessDeniedException", "Message": DENIED},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+        return AWSResponse(f"https://ssm.{REGION}.amazonaws.com/", 400, {}, None), error
+
+    ssm.meta.events.register(f"before-call.ssm.{operation}", hook)
+
+
+def test_a_state_that_cannot_be_saved_or_deleted_names_the_parameter(ssm: Any, store: lc.StateStore) -> None:
+    state = lc.SavedState("id-1", FOREIGN_CONFIG, lc.parse_properties(REQUIRED_PROPERTIES).logging_config())
+    store.save(state)
+    deny_ssm(ssm, "PutParameter")
+    deny_ssm(ssm, "DeleteParameter")
+
+    with pytest.raises(lc.LoggingSetupError) as saving:
+        store.save(state)
+    with pytest.raises(lc.LoggingSetupError) as deleting:
+        store.delete()
+
+    assert str(saving.value) == (
+        f"Saving the previous logging configuration to SSM parameter {STATE} "
+        f"failed: AccessDeniedException on PutParameter: {DENIED}"
+    )
+    assert (
+        str(deleting.value)
+        == f"Deleting SSM parameter {STATE} failed: AccessDeniedException on DeleteParameter: {DENIED}"
+    )
+
+
+def test_the_saved_state_says_what_it_is_to_whoever_finds_it_in_ssm(ssm: Any, store: lc.StateStore) -> None:
+    store.save(lc.SavedState("id-1", None, lc.parse_properties(REQUIRED_PROPERTIES).logging_config()))
+
+    (parameter,) = ssm.describe_parameters()["Parameters"]
+
+    assert parameter["Name"] == STATE
+    assert parameter["Description"] == (
+        "Bedrock invocation logging before this stack changed it; removed on delete"
+    )
