@@ -101,9 +101,29 @@ def refresh_tests(tests: list[str]) -> None:
     )
 
 
+def _meta_file(module: str) -> Path:
+    return WORK / "mutants" / "src" / PACKAGE / f"{module}.py.meta"
+
+
 def _meta(module: str) -> dict[str, int | None]:
-    meta = WORK / "mutants" / "src" / PACKAGE / f"{module}.py.meta"
+    meta = _meta_file(module)
     return json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+
+
+def keep_earlier_results(modules: list[str], before: dict[str, dict[str, int | None]]) -> None:
+    """Put back the results a retest did not redo: mutmut rewrites each module's .meta file when it
+    starts, so every mutant it was not asked to run would otherwise read as not checked. Only tests were
+    refreshed (the mutants are unchanged), so an earlier kill still stands."""
+    for module in modules:
+        path = _meta_file(module)
+        if not path.exists():
+            continue
+        meta = json.loads(path.read_text())
+        codes = meta["exit_code_by_key"]
+        for key, code in before.get(module, {}).items():
+            if key in codes and codes[key] is None and code is not None:
+                codes[key] = code
+        path.write_text(json.dumps(meta))
 
 
 def scores(modules: list[str]) -> list[tuple[str, int, int, list[str]]]:
@@ -179,6 +199,7 @@ def main() -> int:
                 print("no survivors to retest")
         else:
             prepare(args.modules, args.tests)
+        before = {m: _meta(m) for m in args.modules} if args.retest else {}
         mutmut = Path(sys.executable).with_name("mutmut")
         run = subprocess.run(
             [str(mutmut), "run", "--max-children", args.max_children, *names],
@@ -186,6 +207,7 @@ def main() -> int:
             env=os.environ,
             check=False,
         )
+        keep_earlier_results(args.modules, before)
         if run.returncode not in (0, 1):
             print(f"mutmut run failed ({run.returncode})", file=sys.stderr)
             return run.returncode
