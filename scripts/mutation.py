@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -46,6 +47,7 @@ DEFAULT_TESTS = [
     "tests/alarm_router/test_cloudwatch.py",
     "tests/logging_setup/test_logging_config.py",
     "tests/logging_setup/test_handler.py",
+    "tests/logging_setup/test_logging_reasons.py",
 ]
 # mutmut's exit codes (mutmut/stats.py): a mutant counts as killed when a test failed or hung on it.
 KILLED = {1, 3, 24, -24, 36, 37, 152, 255}
@@ -68,24 +70,37 @@ def prepare(modules: list[str], tests: list[str]) -> None:
         pyproject.read_text().replace('pythonpath = ["layers/common"]', 'pythonpath = ["src"]')
     )
     only = "\n".join(f"    src/{PACKAGE}/{m}.py" for m in modules)
-    paths = sorted({p.relative_to(ROOT).as_posix() for pattern in tests for p in ROOT.glob(pattern)})
-    selected = "\n".join(f"    {t}" for t in paths)
     (WORK / "setup.cfg").write_text(
         "[mutmut]\n"
         f"source_paths = src/{PACKAGE}\n"
         f"only_mutate =\n{only}\n"
-        f"pytest_add_cli_args_test_selection =\n{selected}\n"
+        f"{_selection(tests)}"
         "pytest_add_cli_args =\n    -p\n    no:cacheprovider\n"
         "also_copy =\n    scripts\n    events\n    functions\n    template.yaml\n"
         "use_git_change_detection = false\n"
     )
 
 
-def refresh_tests() -> None:
-    """Bring the scratch copy's tests up to date, keeping mutmut's mutants and results."""
+def _selection(tests: list[str]) -> str:
+    """The setup.cfg lines naming the test files mutmut runs (glob patterns resolved now)."""
+    paths = sorted({p.relative_to(ROOT).as_posix() for pattern in tests for p in ROOT.glob(pattern)})
+    return "pytest_add_cli_args_test_selection =\n" + "".join(f"    {t}\n" for t in paths)
+
+
+def refresh_tests(tests: list[str]) -> None:
+    """Bring the scratch copy's tests (and the list of test files) up to date, keeping mutmut's mutants and
+    results; mutmut collects coverage for tests it has not seen before running the mutants."""
     for folder in ("tests", "scripts"):
         shutil.rmtree(WORK / folder)
         shutil.copytree(ROOT / folder, WORK / folder, ignore=_ignore)
+    config = WORK / "setup.cfg"
+    config.write_text(
+        re.sub(
+            r"pytest_add_cli_args_test_selection =\n(    .*\n)*",
+            lambda _: _selection(tests),
+            config.read_text(),
+        )
+    )
 
 
 def _meta(module: str) -> dict[str, int | None]:
@@ -158,7 +173,7 @@ def main() -> int:
     if not args.score_only:
         names: list[str] = []
         if args.retest:
-            refresh_tests()
+            refresh_tests(args.tests)
             names = [n for *_, survivors in scores(args.modules) for n in survivors]
             if args.sample:
                 names += draw_sample(args.modules, args.sample)
