@@ -31,6 +31,7 @@ from bedrock_usage.model import (
     Window,
 )
 
+from scripts.sample_report import sample_report
 from tests.report.conftest import make_report
 
 NOVA_LITE = "amazon.nova-lite-v1:0"
@@ -395,3 +396,11 @@ def test_dates_are_utc_wherever_the_digest_is_rendered() -> None:
     assert v["window"] == "Fri 27 Nov 20:00 - Sat 28 Nov 2026 20:00 UTC"
     assert v["generated"] == "2026-11-28 20:03 UTC"
     assert v["subject"].startswith("Bedrock usage, 24 h to 28 Nov 2026: ")
+
+
+def test_a_digest_that_cannot_fit_the_budget_still_goes_out_with_three_rows_per_list() -> None:
+    """The lists shrink to three rows and no further; the email is sent rather than never rendered."""
+    report = sample_report(models=30, callers=30)
+    digest = render_digest(report, dashboard_url="https://example.com/" + "d" * 120_000)
+    assert "...and 27 more models" in digest.text
+    assert "...and 27 more callers" in digest.text
