@@ -110,6 +110,7 @@ def test_an_override_keyed_by_the_full_arn_prices_that_arn(model_id: str) -> Non
 def test_a_provisioned_model_is_named_as_such_and_says_why_it_has_no_token_price() -> None:
     arn = "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abc123"
     assert parse_model_id(arn).kind == "provisioned"
+    assert Pricer().quote(arn, NOW).resolution.kind == "provisioned"  # `bedrock-usage prices` shows it
     assert Pricer().info(arn, NOW) == PriceInfo(
         arn,
         None,
@@ -261,10 +262,12 @@ def tokyo_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.mark.usefixtures("tokyo_local_time")
 def test_a_call_is_priced_by_its_utc_day_wherever_the_report_runs() -> None:
-    # 20:00 UTC on 29 July is already 30 July in Tokyo, when the price cut applies; the call's day is 29 July
-    unit = Pricer().quote(LUNA, datetime(2026, 7, 29, 20, tzinfo=UTC)).unit
-    assert unit is not None
-    assert unit.input == Decimal("1.1")
+    # 16:00 UTC on 29 July and 02:00 UTC on 30 July are both 30 July in Tokyo; the price cut applies from
+    # 30 July, so the first call pays $1.10 per 1M input tokens and the second $0.22
+    pricer = Pricer()
+    before, after = datetime(2026, 7, 29, 16, tzinfo=UTC), datetime(2026, 7, 30, 2, tzinfo=UTC)
+    assert pricer.cost(LUNA, Counts(input_tokens=M), before) == Decimal("1.1")
+    assert pricer.cost(LUNA, Counts(input_tokens=M), after) == Decimal("0.22")
 
 
 # --- Price List rates -----------------------------------------------------------------------------------
