@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -16,7 +16,7 @@ from urllib.parse import quote
 from .accounts_view import accounts_view
 from .advise.view import worth_doing
 from .billing_view import billed_view, callers_view, gap_view, teams_view
-from .model import CallerLine, Counts, DayLine, ModelLine, Report
+from .model import CallerLine, DayLine, ModelLine, Report
 from .render import cache_effect, environment, inline_css, percent, usd
 from .top import digest_line
 
@@ -77,7 +77,6 @@ def digest_view(
     """Everything the templates show, as display-ready values (no formatting logic in templates)."""
     totals = report.totals
     prev = report.previous_totals
-    priced_models = [m for m in report.models if m.cost_usd is not None]
     unpriced_models = [m for m in report.models if m.cost_usd is None]
     return {
         "subject": subject_line(report),
@@ -112,7 +111,7 @@ def digest_view(
         "callers": caller_rows(report.callers[:top_n], report.cost_usd),
         "callers_more": more(report.callers, top_n, lambda c: c.cost_usd, lambda c: c.counts),
         "accounts": accounts_view(report.accounts, report.accounts_notes, top_n),
-        "cache": cache_view(report, priced_models, top_n),
+        "cache": cache_view(report, top_n),
         "health": health_rows(report.models[:top_n]),
         "latency_missing": latency_missing(report),
         "top_request": clip(digest_line(report.top_request), 300) or None,
@@ -203,7 +202,6 @@ def model_rows(report: Report, top_n: int) -> list[dict[str, Any]]:
                 "approximate": m.price.approximate,
                 "share": percent(m.share) if m.share is not None else "-",
                 "bar": bar_pct(m.cost_usd, top_cost),
-                "tokens": compact(m.counts.total_tokens),
                 "input": compact(m.counts.total_input_tokens),
                 "output": compact(m.counts.output_tokens),
                 "invocations": f"{m.counts.invocations:,}",
@@ -249,7 +247,7 @@ def trend_rows(days: list[DayLine]) -> list[dict[str, Any]]:
     ]
 
 
-def cache_view(report: Report, priced: list[ModelLine], top_n: int) -> dict[str, Any]:
+def cache_view(report: Report, top_n: int) -> dict[str, Any]:
     totals = report.totals
     rows = [
         {
@@ -308,7 +306,6 @@ def health_rows(models: list[ModelLine]) -> list[dict[str, Any]]:
                 "avg": ms(lat.average_ms if lat else None),
                 "p90": ms(lat.p90_ms if lat else None),
                 "p99": ms(lat.p99_ms if lat else None),
-                "max": ms(lat.max_ms if lat else None),
                 "client": f"{c.client_errors:,}",
                 "server": f"{c.server_errors:,}",
                 "throttles": f"{c.throttles:,}",
@@ -482,13 +479,6 @@ def bar_pct(value: Decimal | None, top: Decimal) -> int:
     return max(1, min(100, round(float(value / top) * 100)))
 
 
-def totals_of(lines: list[ModelLine]) -> Counts:
-    total = Counts()
-    for line in lines:
-        total.add(line.counts)
-    return total
-
-
 def dashboard_link(region: str, name: str) -> str:
     """Console URL of a CloudWatch dashboard."""
     return (
@@ -509,7 +499,3 @@ def insights_link(region: str, log_group: str, hours: float) -> str:
         f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
         f"#logsV2:logs-insights$3FqueryDetail$3D{detail}"
     )
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
