@@ -51,6 +51,7 @@ DEFAULT_TESTS = [
     "tests/logging_setup/test_logging_config.py",
     "tests/logging_setup/test_handler.py",
     "tests/logging_setup/test_logging_reasons.py",
+    "tests/logging_setup/test_logging_messages.py",
 ]
 # mutmut's exit codes (mutmut/stats.py): a mutant counts as killed when a test failed or hung on it.
 KILLED = {1, 3, 24, -24, 36, 37, 152, 255}
