@@ -498,3 +498,20 @@ def test_the_saved_state_says_what_it_is_to_whoever_finds_it_in_ssm(ssm: Any, st
     assert parameter["Description"] == (
         "Bedrock invocation logging before this stack changed it; removed on delete"
     )
+
+
+def test_a_state_that_cannot_be_read_or_understood_names_the_parameter(
+    ssm: Any, store: lc.StateStore
+) -> None:
+    ssm.put_parameter(Name=STATE, Value="not a saved state", Type="String")
+
+    with pytest.raises(lc.LoggingSetupError) as garbled:
+        store.load()
+    deny_ssm(ssm, "GetParameter")
+    with pytest.raises(lc.LoggingSetupError) as unreadable:
+        store.load()
+
+    assert str(garbled.value) == f"SSM parameter {STATE} does not hold a saved state"
+    assert str(unreadable.value) == (
+        f"Reading SSM parameter {STATE} failed: AccessDeniedException on GetParameter: {DENIED}"
+    )
