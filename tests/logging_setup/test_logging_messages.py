@@ -317,3 +317,38 @@ def test_delete_for_another_resource_id_names_both(bedrock: Any, ssm: Any, timin
     result = lc.remove(bedrock, store, props, physical_id="old-id", timing=timing)
 
     assert result == lc.RemoveResult("other-resource", "resource old-id is not the live one (live-id)")
+
+
+def test_a_create_that_cannot_read_the_setting_says_reading_failed(
+    bedrock: Any, ssm: Any, timing: lc.Timing
+) -> None:
+    fail(bedrock, "GetModelInvocationLoggingConfiguration", code="AccessDeniedException")
+
+    with pytest.raises(lc.LoggingSetupError) as failure:
+        lc.apply(
+            bedrock,
+            lc.StateStore(ssm, STATE),
+            lc.parse_properties(REQUIRED_PROPERTIES),
+            physical_id="id-1",
+            timing=timing,
+        )
+
+    assert str(failure.value) == (
+        "Reading the logging configuration failed: AccessDeniedException on "
+        f"GetModelInvocationLoggingConfiguration: {DENIED}"
+    )
+
+
+def test_a_read_back_that_finds_logging_off_names_every_setting_as_different(
+    bedrock: Any, clock: FakeClock
+) -> None:
+    wanted = lc.parse_properties(REQUIRED_PROPERTIES).logging_config()
+
+    with pytest.raises(lc.LoggingSetupError) as failure:
+        lc.verify_config(bedrock, wanted, deadline=clock.now, clock=clock, sleep=clock.sleep)
+
+    assert str(failure.value) == (
+        "Bedrock reports a different logging configuration after Put (differs in audioDataDeliveryEnabled, "
+        "cloudWatchConfig, embeddingDataDeliveryEnabled, imageDataDeliveryEnabled, s3Config, "
+        "textDataDeliveryEnabled, videoDataDeliveryEnabled): off"
+    )
