@@ -122,20 +122,33 @@ def _meta(module: str) -> dict[str, int | None]:
     return json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
 
 
-def keep_earlier_results(modules: list[str], before: dict[str, dict[str, int | None]]) -> None:
-    """Put back the results a retest did not redo: mutmut rewrites each module's .meta file when it
-    starts, so every mutant it was not asked to run would otherwise read as not checked. Only tests were
-    refreshed (the mutants are unchanged), so an earlier kill still stands."""
+def _saved_results(module: str) -> Path:
+    return WORK / f"results-{module.replace('/', '.')}.json"
+
+
+def save_results(modules: list[str]) -> None:
+    """Keep each module's results on disk before a retest: mutmut rewrites each .meta file when it starts,
+    and every mutant it was not asked to run would read as not checked if the retest were interrupted."""
     for module in modules:
-        path = _meta_file(module)
-        if not path.exists():
+        path = _saved_results(module)
+        if not path.exists():  # left by an interrupted retest: it still holds the older, complete results
+            path.write_text(json.dumps(_meta(module)))
+
+
+def keep_earlier_results(modules: list[str]) -> None:
+    """Put back the results a retest did not redo. Only tests were refreshed (the mutants are unchanged),
+    so an earlier kill still stands."""
+    for module in modules:
+        path, saved = _meta_file(module), _saved_results(module)
+        if not path.exists() or not saved.exists():
             continue
         meta = json.loads(path.read_text())
         codes = meta["exit_code_by_key"]
-        for key, code in before.get(module, {}).items():
+        for key, code in json.loads(saved.read_text()).items():
             if key in codes and codes[key] is None and code is not None:
                 codes[key] = code
         path.write_text(json.dumps(meta))
+        saved.unlink()
 
 
 def scores(modules: list[str]) -> list[tuple[str, int, int, list[str]]]:
@@ -203,6 +216,8 @@ def main() -> int:
     if not args.score_only:
         names: list[str] = []
         if args.retest:
+            keep_earlier_results(args.modules)  # an interrupted retest's saved results first
+            save_results(args.modules)
             refresh_tests(args.tests)
             names = [n for *_, survivors in scores(args.modules) for n in survivors]
             if args.sample:
@@ -211,7 +226,6 @@ def main() -> int:
                 print("no survivors to retest")
         else:
             prepare(args.modules, args.tests)
-        before = {m: _meta(m) for m in args.modules} if args.retest else {}
         mutmut = Path(sys.executable).with_name("mutmut")
         run = subprocess.run(
             [str(mutmut), "run", "--max-children", args.max_children, *names],
@@ -219,7 +233,7 @@ def main() -> int:
             env=os.environ,
             check=False,
         )
-        keep_earlier_results(args.modules, before)
+        keep_earlier_results(args.modules)
         if run.returncode not in (0, 1):
             print(f"mutmut run failed ({run.returncode})", file=sys.stderr)
             return run.returncode
