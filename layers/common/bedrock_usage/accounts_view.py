@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bedrock_usage.collect.accounts import LinkedUsage
 from bedrock_usage.model import AccountLine, Counts, Usage, money
-from bedrock_usage.price import Pricer
 from bedrock_usage.render import percent, usd
+
+if TYPE_CHECKING:  # annotations only: the digest imports this module at cold start, the engine later
+    from bedrock_usage.collect.accounts import LinkedUsage
+    from bedrock_usage.price import Pricer
 
 MAX_NAME = 60  # account names are set by people: keep the layout
 

@@ -293,7 +293,7 @@ def _report(args: argparse.Namespace) -> int:
     report = run_report(window, settings, session=session, now=now)
 
     if args.command == "advise":
-        from bedrock_usage.advise.view import advice_json, advice_text
+        from bedrock_usage.advise_view import advice_json, advice_text
 
         output = (
             json.dumps(advice_json(report), indent=2) + "\n" if args.format == "json" else advice_text(report)

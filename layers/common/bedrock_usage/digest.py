@@ -14,11 +14,10 @@ from typing import Any
 from urllib.parse import quote
 
 from .accounts_view import accounts_view
-from .advise.view import worth_doing
+from .advise_view import worth_doing
 from .billing_view import billed_view, callers_view, gap_view, teams_view
 from .model import CallerLine, DayLine, ModelLine, Report
-from .render import cache_effect, environment, inline_css, percent, usd
-from .top import digest_line
+from .render import cache_effect, digest_line, environment, inline_css, percent, usd
 
 GMAIL_CLIP_BYTES = 102 * 1024  # Gmail hides everything after ~102 KB of HTML behind "[Message clipped]"
 HTML_BUDGET = 96 * 1024  # what the digest allows itself: a margin for what SES adds (MIME headers, encoding)

@@ -90,3 +90,15 @@ def _inliner() -> Any:
 def inline_css(html: str) -> str:
     """Move <style> rules into style attributes: Gmail and Outlook drop or ignore most <style> blocks."""
     return str(_inliner().inline(html))
+
+
+def digest_line(top: dict[str, Any] | None) -> str | None:
+    """'Most expensive request: $0.08, user/alice on <model>, 151,000 tokens at <time> (request <id>)'."""
+    if not top:
+        return None
+    caller = str(top["caller"])
+    caller = caller.split(":", 5)[-1] if caller.startswith("arn:") else caller
+    return (
+        f"Most expensive request: {usd(top['cost_usd'], 4)}, {caller} on {top['model_id']}, "
+        f"{count(top['total_tokens'])} tokens at {top['time']} (request {top['request_id']})"
+    )

@@ -305,20 +305,6 @@ def dearest_request(
     return max(priced, key=lambda r: r.cost_usd or Decimal(0)).to_dict()
 
 
-def digest_line(top: dict[str, Any] | None) -> str | None:
-    """'Most expensive request: $0.08, user/alice on <model>, 151,000 tokens at <time> (request <id>)'."""
-    from bedrock_usage.render import count, usd
-
-    if not top:
-        return None
-    caller = str(top["caller"])
-    caller = caller.split(":", 5)[-1] if caller.startswith("arn:") else caller
-    return (
-        f"Most expensive request: {usd(top['cost_usd'], 4)}, {caller} on {top['model_id']}, "
-        f"{count(top['total_tokens'])} tokens at {top['time']} (request {top['request_id']})"
-    )
-
-
 # ---------------------------------------------------------------------------------------------
 # Text
 
