@@ -122,11 +122,16 @@ def test_a_record_without_caller_or_region_counts_under_unknown(tmp_path: Path) 
     anonymous = record("2026-11-27T10:00:00Z", input_tokens=3)
     del anonymous["identity"]
     anonymous["region"] = ""
-    write_gz(tmp_path / "u.json.gz", [anonymous, record("2026-11-27T10:00:01Z", input_tokens=5)])
+    blank = record("2026-11-27T10:00:02Z", input_tokens=30)
+    blank["identity"] = {"arn": ""}
+    write_gz(tmp_path / "u.json.gz", [anonymous, record("2026-11-27T10:00:01Z", input_tokens=5), blank])
     usage = collect_logfiles(str(tmp_path), DAY)
-    assert usage.by_caller[("unknown", CLAUDE)].input_tokens == 3
+    assert usage.by_caller[("unknown", CLAUDE)].input_tokens == 3 + 30
     assert usage.by_caller[(ALICE, CLAUDE)].input_tokens == 5
-    assert {r: c.input_tokens for r, c in usage.by_region[CLAUDE].items()} == {"unknown": 3, "us-east-1": 5}
+    assert {r: c.input_tokens for r, c in usage.by_region[CLAUDE].items()} == {
+        "unknown": 3,
+        "us-east-1": 5 + 30,
+    }
 
 
 def test_a_request_is_large_from_exactly_100000_input_tokens_counting_cache_reads_and_writes(
@@ -149,10 +154,15 @@ def test_each_account_gets_its_own_usage_for_the_same_window(tmp_path: Path) -> 
         record("2026-11-27T10:00:01Z", input_tokens=4),
     )
     second["accountId"] = "210987654321"
-    write_gz(tmp_path / "acc.json.gz", [first, second, record("2026-11-27T10:00:02Z", input_tokens=1)])
+    numeric = record("2026-11-27T10:00:03Z", input_tokens=50)
+    numeric["accountId"] = 123456789012  # not a string: no account can be trusted from it
+    write_gz(
+        tmp_path / "acc.json.gz", [first, second, record("2026-11-27T10:00:02Z", input_tokens=1), numeric]
+    )
     per_account: dict[str, Any] = {}
     collect_logfiles(str(tmp_path), DAY, per_account=per_account)
-    assert list(per_account) == ["123456789012", "210987654321"]
+    assert list(per_account) == ["123456789012", "210987654321", "unknown"]
+    assert per_account["unknown"].by_model[CLAUDE].input_tokens == 50
     assert per_account["123456789012"].by_model[CLAUDE].input_tokens == 7 + 1
     assert per_account["210987654321"].by_model[CLAUDE].input_tokens == 4
     assert all(u.window == DAY and u.source == "log-files" for u in per_account.values())
