@@ -15,6 +15,7 @@ import boto3
 import pytest
 from bedrock_usage import logging_config as lc
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from tests.conftest import REGION
@@ -352,3 +353,24 @@ def test_a_read_back_that_finds_logging_off_names_every_setting_as_different(
         "cloudWatchConfig, embeddingDataDeliveryEnabled, imageDataDeliveryEnabled, s3Config, "
         "textDataDeliveryEnabled, videoDataDeliveryEnabled): off"
     )
+
+
+# --- reasons at their limits -----------------------------------------------------------------------------
+
+
+def test_a_reason_of_exactly_250_characters_is_kept_whole() -> None:
+    exact = "r" * 250
+
+    assert lc.short_reason(exact) == exact
+    assert lc.short_reason(exact + "s") == "r" * 247 + "..."
+
+
+def test_a_client_error_message_ending_in_x_keeps_its_last_letters() -> None:
+    """Only an empty message's trailing ': ' is trimmed, never the message's own last characters."""
+    error = ClientError(
+        {"Error": {"Code": "ValidationException", "Message": "size over MAX"}}, "PutParameter"
+    )
+    bare = ClientError({"Error": {"Code": "ThrottlingException", "Message": ""}}, "PutParameter")
+
+    assert lc.describe_client_error(error) == "ValidationException on PutParameter: size over MAX"
+    assert lc.describe_client_error(bare) == "ThrottlingException on PutParameter"
