@@ -222,21 +222,22 @@ def main() -> int:
             names = [n for *_, survivors in scores(args.modules) for n in survivors]
             if args.sample:
                 names += draw_sample(args.modules, args.sample)
-            if not names:
-                print("no survivors to retest")
         else:
             prepare(args.modules, args.tests)
-        mutmut = Path(sys.executable).with_name("mutmut")
-        run = subprocess.run(
-            [str(mutmut), "run", "--max-children", args.max_children, *names],
-            cwd=WORK,
-            env=os.environ,
-            check=False,
-        )
-        keep_earlier_results(args.modules)
-        if run.returncode not in (0, 1):
-            print(f"mutmut run failed ({run.returncode})", file=sys.stderr)
-            return run.returncode
+        if args.retest and not names:
+            print("no survivors to retest")  # mutmut given no names would run every mutant
+        else:
+            mutmut = Path(sys.executable).with_name("mutmut")
+            run = subprocess.run(
+                [str(mutmut), "run", "--max-children", args.max_children, *names],
+                cwd=WORK,
+                env=os.environ,
+                check=False,
+            )
+            keep_earlier_results(args.modules)
+            if run.returncode not in (0, 1):
+                print(f"mutmut run failed ({run.returncode})", file=sys.stderr)
+                return run.returncode
     rows = scores(args.modules)
     print(f"\n{'module':<22}{'killed':>8}{'all':>8}{'score':>9}")
     below: list[str] = []
