@@ -590,20 +590,14 @@ def test_a_math_alarm_over_two_metrics_has_no_single_input() -> None:
         ("yesterday", None),
     ],
 )
+@pytest.mark.usefixtures("tokyo_local_time")  # the router's clock must not leak into the email's times
 def test_state_change_times_are_read_as_utc_whatever_the_local_zone(
-    text: str, expected: datetime | None, monkeypatch: pytest.MonkeyPatch
+    text: str, expected: datetime | None
 ) -> None:
-    import time
-
     from bedrock_usage.alarms.notification import parse_time
 
-    monkeypatch.setenv("TZ", "Asia/Tokyo")  # the router's clock must not leak into the email's times
-    time.tzset()
-    try:
-        moment = parse_time(text)
-    finally:
-        monkeypatch.undo()
-        time.tzset()
+    moment = parse_time(text)
+
     assert moment == expected
     assert moment is None or moment.utcoffset() == timedelta(0)
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -168,23 +166,16 @@ def test_each_account_gets_its_own_usage_for_the_same_window(tmp_path: Path) -> 
     assert all(u.window == DAY and u.source == "log-files" for u in per_account.values())
 
 
+@pytest.mark.usefixtures("tokyo_local_time")
 def test_timestamps_are_read_in_utc_whatever_the_machine_s_time_zone(tmp_path: Path) -> None:
     """On a laptop in Tokyo: a timestamp without offset is UTC; one with +02:00 is moved to UTC's day."""
     naive = record("2026-11-27T05:00:00", input_tokens=1)  # 05:00 UTC, not 05:00 Tokyo (20:00 the day before)
     offset = record("2026-11-28T01:30:00+02:00", input_tokens=2)  # 23:30 UTC on the 27th
     write_gz(tmp_path / "tz.json.gz", [naive, offset])
     seen: list[Seen] = []
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "Asia/Tokyo"
-    time.tzset()
-    try:
-        usage = collect_logfiles(str(tmp_path), DAY, on_record=seen.append)
-    finally:
-        if old is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = old
-        time.tzset()
+
+    usage = collect_logfiles(str(tmp_path), DAY, on_record=seen.append)
+
     assert usage.by_model[CLAUDE].input_tokens == 1 + 2
     assert list(usage.daily) == [date(2026, 11, 27)]
     assert [s.moment for s in seen] == [

@@ -10,8 +10,6 @@ botocore's Stubber (moto 5.2.5 does not implement it) with the real response sha
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -248,16 +246,6 @@ def test_an_override_on_a_profile_names_the_base_model_it_resolves_to() -> None:
     quote = Pricer(overrides).quote(f"us.{NOVA_LITE}", NOW)
     assert quote.info == PriceInfo(f"us.{NOVA_LITE}", NOVA_LITE, True, "override:inline")
     assert (quote.resolution.kind, quote.resolution.geo) == ("system-profile", "us")
-
-
-@pytest.fixture
-def tokyo_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The machine's clock in Tokyo (UTC+9), as a CLI user's there."""
-    monkeypatch.setenv("TZ", "Asia/Tokyo")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.usefixtures("tokyo_local_time")

@@ -4,8 +4,6 @@ width, and dates in UTC wherever the report runs. Expected strings are written o
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -370,16 +368,6 @@ def test_the_cache_net_effect_in_words(
 def test_inlined_styles_lose_their_spaces_and_last_semicolon() -> None:
     html = '<td class="num" style="color: #555; padding: 2px 4px;">1</td>'
     assert compact_html(html) == '<td style="color:#555;padding:2px 4px">1</td>'
-
-
-@pytest.fixture
-def tokyo_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The machine's clock in Tokyo (UTC+9), as a CLI user's there."""
-    monkeypatch.setenv("TZ", "Asia/Tokyo")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.usefixtures("tokyo_local_time")
